@@ -1,0 +1,130 @@
+"""The RIG agent: beta-VAE + fitted latent prior + goal-conditioned TD3, with no middleware in sight.
+
+The single-process trainer (`rig train`) and the ROS nodes use this one class. In Oracle mode there is
+no VAE: observations and goals are true states.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import torch
+
+from rig_core.checkpoint import load_module, load_optimizer, module_tensors, optimizer_tensors
+from rig_core.config import RigConfig
+from rig_core.prior import LatentPrior
+from rig_core.replay import RelabelledBatch
+from rig_core.td3 import TD3, TD3Stats, TransitionBatch
+from rig_core.vae import ConvVAE, images_to_tensor
+
+
+class VAEStats(NamedTuple):
+    """Per-image loss terms of one VAE batch."""
+
+    loss: float
+    reconstruction: float
+    kl: float
+
+
+class RIGAgent:
+    """Everything that learns. `obs_dim` is the latent size, or the state size for the Oracle."""
+
+    def __init__(self, config: RigConfig, state_dim: int, action_dim: int, device: torch.device | str = "cpu") -> None:
+        self.config = config
+        self.device = torch.device(device)
+        self.vae: ConvVAE | None = None
+        if config.oracle:
+            self.obs_dim = state_dim
+        else:
+            vae_cfg = config.vae
+            self.vae = ConvVAE(vae_cfg.image_size, vae_cfg.latent_dim, vae_cfg.min_variance).to(self.device)
+            self.vae_optimizer = torch.optim.Adam(self.vae.parameters(), lr=vae_cfg.lr)
+            self.obs_dim = vae_cfg.latent_dim
+        self.action_dim = action_dim
+        self.prior = LatentPrior.standard(self.obs_dim)
+        self.td3 = TD3(self.obs_dim, action_dim, config.td3, self.device)
+        self.vae_steps = 0
+
+    def encode(self, images: np.ndarray) -> np.ndarray:
+        """Encoder means of uint8 (N, H, W, 3) images: the observation the policy sees."""
+        return self._require_vae().encode_means(images)
+
+    def act(self, obs: np.ndarray, goal: np.ndarray) -> np.ndarray:
+        """The deterministic policy action for one (obs, goal)."""
+        return self.td3.act(obs, goal)
+
+    def sample_prior(self, count: int, rng: np.random.Generator) -> np.ndarray:
+        """Imagined goals from the fitted latent prior."""
+        return self.prior.sample(count, rng)
+
+    def fit_prior(self, latents: np.ndarray) -> None:
+        """Refit the goal prior to encoder means (or keep N(0, I) when the config says so)."""
+        if self.config.train.prior_from_data:
+            self.prior = LatentPrior.fit(latents)
+
+    def train_vae(self, images: np.ndarray, beta: float) -> VAEStats:
+        """One VAE gradient step on a batch of uint8 images."""
+        vae = self._require_vae()
+        vae.train()
+        loss = vae.loss(images_to_tensor(images, self.device), beta)
+        self.vae_optimizer.zero_grad(set_to_none=True)
+        loss.total.backward()
+        self.vae_optimizer.step()
+        self.vae_steps += 1
+        return VAEStats(loss.total.item(), loss.reconstruction.item(), loss.kl.item())
+
+    @torch.no_grad()
+    def vae_test_loss(self, images: np.ndarray, beta: float) -> VAEStats:
+        """The VAE loss on held-out images (eval mode)."""
+        vae = self._require_vae()
+        vae.eval()
+        loss = vae.loss(images_to_tensor(images, self.device), beta)
+        return VAEStats(loss.total.item(), loss.reconstruction.item(), loss.kl.item())
+
+    @torch.no_grad()
+    def reconstruct(self, images: np.ndarray) -> np.ndarray:
+        """Decoded encoder means as uint8 images (for the reconstruction grid)."""
+        return self.decode(self.encode(images))
+
+    @torch.no_grad()
+    def decode(self, latents: np.ndarray) -> np.ndarray:
+        """uint8 (N, H, W, 3) images of latents."""
+        vae = self._require_vae()
+        vae.eval()
+        pixels = vae.decode(torch.as_tensor(latents, dtype=torch.float32, device=self.device))
+        return (pixels.permute(0, 2, 3, 1).cpu().numpy() * 255.0).round().astype(np.uint8)
+
+    def td3_update(self, batch: RelabelledBatch) -> TD3Stats:
+        """One TD3 step on a relabelled batch."""
+        tensors = [torch.as_tensor(array, device=self.device) for array in batch[:5]]
+        return self.td3.update(TransitionBatch(*tensors))
+
+    def tensors(self) -> dict[str, torch.Tensor]:
+        """Every learnable tensor and optimizer moment, for a checkpoint."""
+        tensors: dict[str, torch.Tensor] = {}
+        for name, module in self.td3.modules().items():
+            tensors |= module_tensors(name, module)
+        for name, optimizer in self.td3.optimizers().items():
+            tensors |= optimizer_tensors(name, optimizer)
+        if self.vae is not None:
+            tensors |= module_tensors("vae", self.vae) | optimizer_tensors("vae_optimizer", self.vae_optimizer)
+        tensors["prior.mean"] = torch.as_tensor(self.prior.mean)
+        tensors["prior.std"] = torch.as_tensor(self.prior.std)
+        return tensors
+
+    def load_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
+        """Inverse of `tensors`."""
+        for name, module in self.td3.modules().items():
+            load_module(name, module, tensors)
+        for name, optimizer in self.td3.optimizers().items():
+            load_optimizer(name, optimizer, tensors)
+        if self.vae is not None:
+            load_module("vae", self.vae, tensors)
+            load_optimizer("vae_optimizer", self.vae_optimizer, tensors)
+        self.prior = LatentPrior(tensors["prior.mean"].numpy(), tensors["prior.std"].numpy())
+
+    def _require_vae(self) -> ConvVAE:
+        if self.vae is None:
+            raise RuntimeError("the Oracle agent has no VAE")
+        return self.vae

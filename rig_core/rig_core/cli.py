@@ -1,0 +1,150 @@
+"""The `rig` command: `rig train` and `rig eval`.
+
+rig train --task visual-reacher --env-steps 10000 --seed 0 --out runs/reacher
+rig train --resume runs/reacher [--env-steps 20000]
+rig eval --checkpoint runs/reacher --episodes 20 [--goal-image goal.png]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from rig_core.config import RelabelStrategy, apply_overrides, task_config
+from rig_core.envs import TASK_NAMES
+from rig_core.errors import RigError
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be positive")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rig", description="RIG: visual RL with imagined goals on a simulated Sawyer.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train RIG (or the Oracle) on a simulated Sawyer task")
+    train.add_argument("--task", choices=TASK_NAMES, default="visual-reacher", help="simulated task (default: %(default)s)")
+    train.add_argument("--env-steps", type=_positive, help="environment steps to train for (default: the task's)")
+    train.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    train.add_argument("--out", type=Path, help="new output directory")
+    train.add_argument("--resume", type=Path, metavar="DIR", help="continue the interrupted run in DIR")
+    train.add_argument("--oracle", action="store_true", help="train on the true state instead of VAE latents")
+    train.add_argument("--relabel", choices=[s.value for s in RelabelStrategy], help="goal relabelling (default: rig)")
+    train.add_argument("--image-size", type=int, choices=(84, 48), help="camera image size (default: 84)")
+    train.add_argument("--set", action="append", default=[], metavar="SECTION.FIELD=VALUE",
+                       help="override any config field, e.g. --set vae.pretrain_epochs=20 (repeatable)")  # fmt: skip
+    train.add_argument("--device", default="auto", help="torch device: auto, cpu, cuda, ... (default: %(default)s)")
+    train.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+    evaluate = commands.add_parser("eval", help="evaluate a trained checkpoint on goal images")
+    evaluate.add_argument("--checkpoint", type=Path, required=True, help="a run directory or its checkpoint/")
+    evaluate.add_argument(
+        "--episodes", type=_positive, default=10, help="episodes on env-sampled goals (default: %(default)s)"
+    )
+    evaluate.add_argument("--goal-image", type=Path, help="run one episode towards this image instead")
+    evaluate.add_argument("--strip", type=Path, help="where to save the frame strip (default: <run>/eval_strip.png)")
+    evaluate.add_argument("--seed", type=int, default=0, help="seed of the evaluation goals (default: %(default)s)")
+    evaluate.add_argument("--device", default="auto", help="torch device (default: %(default)s)")
+    return parser
+
+
+def _device(name: str) -> str:
+    import torch
+
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        torch.empty(0, device=name)
+    except (RuntimeError, ValueError) as error:
+        raise RigError(f"torch device {name!r} is not usable here: {error}") from None
+    return name
+
+
+def _train(args: argparse.Namespace) -> dict:
+    from rig_core.train import resume, train
+
+    if args.resume is not None:
+        if args.out is not None or args.set or args.oracle or args.relabel or args.image_size:
+            raise RigError("--resume continues a run with its saved config: give only --env-steps besides it")
+        return resume(args.resume, args.env_steps, _device(args.device), not args.no_progress)
+    if args.out is None:
+        raise RigError("give --out DIR for a new run (or --resume DIR to continue one)")
+    overrides = [f"seed={args.seed}", f"oracle={args.oracle}"] + args.set
+    if args.env_steps is not None:
+        overrides.append(f"train.env_steps={args.env_steps}")
+    if args.relabel is not None:
+        overrides.append(f"replay.relabel={args.relabel}")
+    if args.image_size is not None:
+        overrides.append(f"vae.image_size={args.image_size}")
+    config = apply_overrides(task_config(args.task), overrides)
+    return train(config, args.out, _device(args.device), not args.no_progress)
+
+
+def _eval(args: argparse.Namespace) -> dict:
+    from rig_core.evaluation import evaluate, run_episode
+    from rig_core.images import read_rgb, to_model_input
+    from rig_core.policy import load_trained
+
+    run_dir = args.checkpoint.parent if args.checkpoint.name == "checkpoint" else args.checkpoint
+    agent, env, state = load_trained(run_dir / "checkpoint", _device(args.device))
+    try:
+        summary: dict = {
+            "task": agent.config.task,
+            "checkpoint": str(run_dir),
+            "trained_env_steps": state["counters"]["env_steps"],
+        }
+        if args.goal_image is None:
+            return summary | {"episodes": args.episodes} | evaluate(agent, env, args.episodes, args.seed)
+        if agent.vae is None:
+            raise RigError("an Oracle checkpoint acts on true states and cannot take a goal image")
+        goal = to_model_input(read_rgb(args.goal_image), env.image_size)
+        result = run_episode(agent, env, args.seed, goal_image=goal, record=True)
+        strip = args.strip or run_dir / "eval_strip.png"
+        _save_strip(result.frames, goal, strip)
+        return summary | {
+            "goal_image": str(args.goal_image),
+            "final_latent_distance": result.final_latent_distance,
+            "final_state": result.final_state.round(4).tolist(),
+            "strip": str(strip),
+        }
+    finally:
+        env.close()
+
+
+def _save_strip(frames: list[np.ndarray], goal: np.ndarray, path: Path, count: int = 8) -> None:
+    """Evenly spaced frames of the episode, then the goal image, in one row."""
+    from rig_core.reporting import save_image_grid
+
+    picks = np.linspace(0, len(frames) - 1, count).round().astype(int)
+    save_image_grid([np.stack([frames[i] for i in picks] + [goal])], path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `rig` console script."""
+    args = _parser().parse_args(argv)
+    try:
+        result = _train(args) if args.command == "train" else _eval(args)
+    except RigError as error:
+        print(f"rig: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        saved = "; a checkpoint was saved, continue with --resume" if args.command == "train" else ""
+        print(f"rig: interrupted{saved}", file=sys.stderr)
+        return 130
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

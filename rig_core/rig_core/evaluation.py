@@ -1,0 +1,71 @@
+"""Test-time behaviour: hand the policy a goal *image*, run an episode, report true final distances.
+
+The learner never sees the true state; evaluation reads it from the simulator only to score the run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rig_core.agent import RIGAgent
+from rig_core.envs import SawyerImageTask
+
+PRIMARY_METRIC = {
+    "visual-reacher": "final_hand_distance",
+    "visual-pusher": "final_hand_and_puck_distance",
+    "visual-multi-pusher": "final_total_distance",
+}
+"""The metric each task's paper figure plots (RIG_REFERENCE.md §3/§4)."""
+
+
+@dataclass
+class EpisodeResult:
+    """The outcome of one goal-reaching episode."""
+
+    final_distances: dict[str, float]
+    final_latent_distance: float
+    final_state: np.ndarray
+    frames: list[np.ndarray] = field(default_factory=list)
+
+
+def observe(agent: RIGAgent, env: SawyerImageTask, image: np.ndarray) -> np.ndarray:
+    """What the policy sees: the encoder mean of the image (or the true state for the Oracle)."""
+    return env.state().astype(np.float32) if agent.vae is None else agent.encode(image[None])[0]
+
+
+def run_episode(
+    agent: RIGAgent,
+    env: SawyerImageTask,
+    seed: int,
+    goal_state: np.ndarray | None = None,
+    goal_image: np.ndarray | None = None,
+    record: bool = False,
+) -> EpisodeResult:
+    """Reset, show the policy the goal (an image it encodes, or the true goal for the Oracle) and act greedily."""
+    options = None if goal_state is None else {"goal_state": goal_state}
+    image, _ = env.reset(seed=seed, options=options)
+    if agent.vae is None:
+        goal = env.goal_state.astype(np.float32)
+    else:
+        goal = agent.encode((env.render_state(env.goal_state) if goal_image is None else goal_image)[None])[0]
+    frames = [image] if record else []
+    obs = observe(agent, env, image)
+    info: dict = {}
+    for _ in range(env.horizon):
+        image, _, _, _, info = env.step(agent.act(obs, goal))
+        obs = observe(agent, env, image)
+        if record:
+            frames.append(image)
+    distances = {f"final_{name}": float(value) for name, value in env.distances(env.state(), env.goal_state).items()}
+    return EpisodeResult(distances, float(np.linalg.norm(obs - goal)), env.state(), frames)
+
+
+def evaluate(agent: RIGAgent, env: SawyerImageTask, episodes: int, seed: int) -> dict[str, float]:
+    """Mean final distances over `episodes` env-sampled goals (the same goals for the same seed)."""
+    rng = np.random.default_rng(seed)
+    results = [run_episode(agent, env, int(rng.integers(2**31)), env.sample_goal_state(rng)) for _ in range(episodes)]
+    metrics = {name: float(np.mean([r.final_distances[name] for r in results])) for name in results[0].final_distances}
+    metrics["final_latent_distance"] = float(np.mean([r.final_latent_distance for r in results]))
+    return metrics

@@ -1,0 +1,40 @@
+"""Image I/O and conversion to the model's input: centre-crop to a square, resize with OpenCV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from rig_core.errors import RigError
+
+
+def to_model_input(rgb: np.ndarray, size: int) -> np.ndarray:
+    """Centre-crop an (H, W, 3) uint8 RGB image to a square and resize it to (size, size, 3)."""
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8 or min(rgb.shape[:2]) == 0:
+        raise ValueError(f"expected a non-empty (H, W, 3) uint8 image, got {rgb.shape} {rgb.dtype}")
+    height, width = rgb.shape[:2]
+    side = min(height, width)
+    top, left = (height - side) // 2, (width - side) // 2
+    square = rgb[top : top + side, left : left + side]
+    if side == size:
+        return np.ascontiguousarray(square)
+    interpolation = cv2.INTER_AREA if side > size else cv2.INTER_LINEAR
+    return cv2.resize(square, (size, size), interpolation=interpolation)
+
+
+def read_rgb(path: Path) -> np.ndarray:
+    """Read an image file (any format OpenCV reads; grey and alpha are converted) as uint8 RGB."""
+    if not path.is_file():
+        raise RigError(f"goal image {path} does not exist")
+    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise RigError(f"goal image {path} is not a readable image")
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def write_rgb(path: Path, rgb: np.ndarray) -> None:
+    """Write a uint8 RGB image (format from the file extension)."""
+    if not cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)):
+        raise RigError(f"could not write image {path}")

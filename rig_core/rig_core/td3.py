@@ -1,0 +1,148 @@
+"""Goal-conditioned TD3 (Fujimoto et al. 2018) on (observation, goal) vectors, as in the authors' code.
+
+Twin critics with a min target, target-policy smoothing, a delayed actor and Polyak targets, no
+terminals (fixed-horizon goal reaching). As in rlkit's td3.py, the smoothed target action is *not*
+re-clipped to the action bounds (RIG_REFERENCE.md §1.7).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import NamedTuple
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from rig_core.config import TD3Config
+
+
+class TransitionBatch(NamedTuple):
+    """A relabelled training batch (float32 tensors, rewards already recomputed)."""
+
+    obs: torch.Tensor
+    action: torch.Tensor
+    next_obs: torch.Tensor
+    goal: torch.Tensor
+    reward: torch.Tensor
+
+
+class TD3Stats(NamedTuple):
+    """Losses of one update (actor_loss is NaN on steps where the actor is not updated)."""
+
+    critic_loss: float
+    actor_loss: float
+    q_mean: float
+
+
+def mlp(in_dim: int, out_dim: int, hidden_sizes: tuple[int, ...]) -> nn.Sequential:
+    """ReLU MLP with a linear output."""
+    layers: list[nn.Module] = []
+    for size in hidden_sizes:
+        layers += [nn.Linear(in_dim, size), nn.ReLU()]
+        in_dim = size
+    return nn.Sequential(*layers, nn.Linear(in_dim, out_dim))
+
+
+class Actor(nn.Module):
+    """pi(o, g) -> a in [-1, 1]."""
+
+    def __init__(self, obs_dim: int, goal_dim: int, action_dim: int, hidden_sizes: tuple[int, ...]) -> None:
+        super().__init__()
+        self.net = mlp(obs_dim + goal_dim, action_dim, hidden_sizes)
+
+    def forward(self, obs: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(self.net(torch.cat([obs, goal], dim=-1)))
+
+
+class Critic(nn.Module):
+    """Q(o, g, a)."""
+
+    def __init__(self, obs_dim: int, goal_dim: int, action_dim: int, hidden_sizes: tuple[int, ...]) -> None:
+        super().__init__()
+        self.net = mlp(obs_dim + goal_dim + action_dim, 1, hidden_sizes)
+
+    def forward(self, obs: torch.Tensor, goal: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
+        return self.net(torch.cat([obs, goal, action], dim=-1)).squeeze(-1)
+
+
+class TD3:
+    """The learner. `update` takes one gradient step on the critics (and every `policy_delay` on the actor)."""
+
+    def __init__(self, obs_dim: int, action_dim: int, config: TD3Config, device: torch.device | str = "cpu") -> None:
+        self.config = config
+        self.device = torch.device(device)
+        hidden = config.hidden_sizes
+        self.actor = Actor(obs_dim, obs_dim, action_dim, hidden).to(self.device)
+        self.critic1 = Critic(obs_dim, obs_dim, action_dim, hidden).to(self.device)
+        self.critic2 = Critic(obs_dim, obs_dim, action_dim, hidden).to(self.device)
+        self.actor_target = copy.deepcopy(self.actor)
+        self.critic1_target = copy.deepcopy(self.critic1)
+        self.critic2_target = copy.deepcopy(self.critic2)
+        self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=config.lr)
+        critic_params = list(self.critic1.parameters()) + list(self.critic2.parameters())
+        self.critic_optimizer = torch.optim.Adam(critic_params, lr=config.lr)
+        self.updates = 0
+
+    @torch.no_grad()
+    def act(self, obs: np.ndarray, goal: np.ndarray) -> np.ndarray:
+        """Deterministic action(s) for float observation/goal vectors (1-D or batched)."""
+        obs_t = torch.as_tensor(obs, dtype=torch.float32, device=self.device)
+        goal_t = torch.as_tensor(goal, dtype=torch.float32, device=self.device)
+        return self.actor(obs_t, goal_t).cpu().numpy()
+
+    def update(self, batch: TransitionBatch) -> TD3Stats:
+        """One TD3 step on a batch."""
+        cfg = self.config
+        with torch.no_grad():
+            noise = (torch.randn_like(batch.action) * cfg.target_noise).clamp(-cfg.target_noise_clip, cfg.target_noise_clip)
+            next_action = self.actor_target(batch.next_obs, batch.goal) + noise
+            target_q = torch.min(
+                self.critic1_target(batch.next_obs, batch.goal, next_action),
+                self.critic2_target(batch.next_obs, batch.goal, next_action),
+            )
+            target = batch.reward + cfg.gamma * target_q
+        q1 = self.critic1(batch.obs, batch.goal, batch.action)
+        q2 = self.critic2(batch.obs, batch.goal, batch.action)
+        critic_loss = F.mse_loss(q1, target) + F.mse_loss(q2, target)
+        self.critic_optimizer.zero_grad(set_to_none=True)
+        critic_loss.backward()
+        self.critic_optimizer.step()
+        self.updates += 1
+
+        actor_loss = float("nan")
+        if self.updates % cfg.policy_delay == 0:
+            loss = -self.critic1(batch.obs, batch.goal, self.actor(batch.obs, batch.goal)).mean()
+            self.actor_optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.actor_optimizer.step()
+            actor_loss = loss.item()
+            self._soft_update()
+        return TD3Stats(critic_loss.item(), actor_loss, q1.mean().item())
+
+    @torch.no_grad()
+    def _soft_update(self) -> None:
+        tau = self.config.tau
+        for net, target in (
+            (self.actor, self.actor_target),
+            (self.critic1, self.critic1_target),
+            (self.critic2, self.critic2_target),
+        ):
+            for param, target_param in zip(net.parameters(), target.parameters()):
+                target_param.lerp_(param, tau)
+
+    def modules(self) -> dict[str, nn.Module]:
+        """Every network by checkpoint name."""
+        return {
+            "actor": self.actor,
+            "critic1": self.critic1,
+            "critic2": self.critic2,
+            "actor_target": self.actor_target,
+            "critic1_target": self.critic1_target,
+            "critic2_target": self.critic2_target,
+        }
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        """Every optimizer by checkpoint name."""
+        return {"actor_optimizer": self.actor_optimizer, "critic_optimizer": self.critic_optimizer}

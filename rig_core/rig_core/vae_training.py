@@ -1,0 +1,63 @@
+"""Getting the VAE its data and training it: random-exploration images, pretraining, online phases."""
+
+from __future__ import annotations
+
+import numpy as np
+from tqdm import tqdm
+
+from rig_core.agent import RIGAgent, VAEStats
+from rig_core.config import ExplorationConfig, VAEConfig
+from rig_core.envs import SawyerImageTask
+from rig_core.noise import OUNoise
+from rig_core.replay import RelabelingReplayBuffer
+
+
+def collect_vae_images(
+    env: SawyerImageTask, count: int, teleport_every: int, exploration: ExplorationConfig, rng: np.random.Generator
+) -> np.ndarray:
+    """Images from a random exploration policy: uniform actions plus OU noise, teleporting hand and pucks to a
+    random goal state every `teleport_every` steps (the authors' data also relies on state resets to cover
+    puck positions, RIG_REFERENCE.md §1.1 and §5 trap 5)."""
+    noise = OUNoise(env.action_space.shape[0], exploration.ou_theta, exploration.ou_sigma, rng)
+    images = np.empty((count, env.image_size, env.image_size, 3), np.uint8)
+    env.reset(seed=int(rng.integers(2**31)))
+    for index in range(count):
+        if index % teleport_every == 0:
+            env.set_state(env.sample_goal_state(rng))
+            noise.reset()
+        images[index], _, _, truncated, _ = env.step(noise.apply(rng.uniform(-1.0, 1.0, env.action_space.shape)))
+        if truncated:
+            env.reset(seed=int(rng.integers(2**31)))
+    return images
+
+
+def pretrain_vae(
+    agent: RIGAgent, images: np.ndarray, config: VAEConfig, rng: np.random.Generator, progress: bool
+) -> tuple[VAEStats, VAEStats]:
+    """Train on 90% of the images, test on 10%; refit the goal prior on the test encoder means.
+
+    Returns the last epoch's (train, test) loss terms."""
+    order = rng.permutation(len(images))
+    split = max(1, len(images) // 10)
+    test, train = images[order[:split]], images[order[split:]]
+    train_stats = test_stats = VAEStats(float("nan"), float("nan"), float("nan"))
+    bar = tqdm(range(config.pretrain_epochs), desc="VAE pretraining", unit="epoch", disable=not progress)
+    for epoch in bar:
+        beta = config.beta_at(epoch)
+        losses = [
+            agent.train_vae(train[rng.integers(0, len(train), config.batch_size)], beta)
+            for _ in range(config.batches_per_epoch)
+        ]
+        train_stats = VAEStats(*np.mean(losses, axis=0).tolist())
+        test_stats = agent.vae_test_loss(test[: config.batch_size * 4], beta)
+        bar.set_postfix(train=f"{train_stats.loss:.1f}", test=f"{test_stats.loss:.1f}", beta=f"{beta:.2f}")
+    agent.fit_prior(agent.encode(test))
+    return train_stats, test_stats
+
+
+def online_vae_phase(agent: RIGAgent, buffer: RelabelingReplayBuffer, config: VAEConfig, rng: np.random.Generator) -> VAEStats:
+    """Fine-tune the VAE on replay images, then re-encode the buffer and refit the prior to its latents."""
+    losses = [agent.train_vae(buffer.sample_images(config.batch_size, rng), config.beta) for _ in range(config.online_batches)]
+    buffer.refresh_latents(agent.encode)
+    agent.fit_prior(buffer.next_obs[: len(buffer)])
+    return VAEStats(*np.mean(losses, axis=0).tolist())
