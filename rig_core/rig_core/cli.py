@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 
@@ -29,9 +30,16 @@ def _positive(text: str) -> int:
     return value
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is a single line (and exit code 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rig", description="RIG: visual RL with imagined goals on a simulated Sawyer.")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="rig", description="RIG: visual RL with imagined goals on a simulated Sawyer.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     train = commands.add_parser("train", help="train RIG (or the Oracle) on a simulated Sawyer task")
     train.add_argument("--task", choices=TASK_NAMES, default="visual-reacher", help="simulated task (default: %(default)s)")

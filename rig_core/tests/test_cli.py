@@ -1,0 +1,183 @@
+"""End to end through the `rig` command: tiny real runs on each task (real MuJoCo, real files), eval on a
+goal image, determinism, resume after a crash or Ctrl-C with no stored transition lost, clear errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from rig_core.checkpoint import load_checkpoint
+from rig_core.cli import main
+from rig_core.envs import make_task
+from rig_core.images import write_rgb
+from rig_core.replay_log import ReplayLog
+from rig_core.train import Run
+
+TINY = [
+    "vae.num_images=64", "vae.pretrain_epochs=2", "vae.batches_per_epoch=2", "vae.batch_size=16",
+    "vae.online_every=100", "vae.online_batches=2", "td3.batch_size=32", "td3.hidden_sizes=32,32",
+    "train.updates_per_step=1", "train.min_steps_before_training=20", "train.eval_every=100",
+    "train.eval_episodes=1", "train.checkpoint_every=100",
+]  # fmt: skip
+HORIZON = {"visual-reacher": 50, "visual-pusher": 100, "visual-multi-pusher": 100}
+
+
+def tiny_train_args(task: str, out: Path, steps: int, *extra: str) -> list[str]:
+    sets = [arg for item in TINY for arg in ("--set", item)]
+    return ["train", "--task", task, "--env-steps", str(steps), "--out", str(out), "--no-progress", *sets, *extra]
+
+
+def rig(*args: str) -> subprocess.CompletedProcess:
+    """The installed console script, as a user runs it."""
+    return subprocess.run([sys.executable, "-m", "rig_core.cli", *args], capture_output=True, text=True, timeout=300)
+
+
+def metrics_rows(out: Path) -> list[dict[str, str]]:
+    with (out / "metrics.csv").open() as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.mark.parametrize("task", list(HORIZON))
+def test_train_then_eval_on_each_task(task, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(tiny_train_args(task, out, 2 * HORIZON[task], "--image-size", "48")) == 0
+    rows = metrics_rows(out)
+    assert [int(row["env_steps"]) for row in rows] == [100, 200]
+    primary = {"visual-reacher": "final_hand_distance", "visual-pusher": "final_hand_and_puck_distance",
+               "visual-multi-pusher": "final_total_distance"}[task]  # fmt: skip
+    assert float(rows[-1][primary]) >= 0.0 and float(rows[-1]["critic_loss"]) >= 0.0
+    for picture in ("learning_curve.png", "vae_samples.png"):
+        assert cv2.imread(str(out / picture)) is not None
+    assert (out / "checkpoint" / "models.safetensors").is_file()
+    capsys.readouterr()
+    assert main(["eval", "--checkpoint", str(out), "--episodes", "2"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["task"] == task and report["episodes"] == 2 and report["trained_env_steps"] == 2 * HORIZON[task]
+    assert report[primary] >= 0.0
+
+
+def test_eval_towards_a_goal_image_file(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(tiny_train_args("visual-reacher", out, 50, "--image-size", "48")) == 0
+    env = make_task("visual-reacher", image_size=84, seed=0)  # a larger image: eval resizes it
+    goal_file = tmp_path / "goal.png"
+    write_rgb(goal_file, env.render_state(env.sample_goal_state(np.random.default_rng(5))))
+    env.close()
+    capsys.readouterr()
+    strip = tmp_path / "strip.png"
+    assert main(["eval", "--checkpoint", str(out / "checkpoint"), "--goal-image", str(goal_file), "--strip", str(strip)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["final_latent_distance"] >= 0.0 and len(report["final_state"]) == 2
+    assert cv2.imread(str(strip)).shape == (2 * 48, 2 * 48 * 9, 3)  # 8 frames + the goal, scaled x2
+
+
+def test_oracle_and_relabelling_flags_reach_the_saved_config(tmp_path):
+    out = tmp_path / "oracle"
+    assert main(tiny_train_args("visual-reacher", out, 50, "--oracle", "--relabel", "future")) == 0
+    config = json.loads((out / "checkpoint" / "config.json").read_text())
+    assert config["oracle"] is True and config["replay"]["relabel"] == "future"
+    assert not (out / "vae_samples.png").exists()  # no VAE in the Oracle
+
+
+def test_same_seed_gives_the_same_run(tmp_path):
+    outs = [tmp_path / "a", tmp_path / "b"]
+    for out in outs:
+        assert main(tiny_train_args("visual-reacher", out, 100, "--image-size", "48", "--seed", "7")) == 0
+    first, second = (metrics_rows(out) for out in outs)
+    for row in (*first, *second):
+        row.pop("wall_time_s")
+    assert first == second
+    logs = [list(ReplayLog(out / "replay").read()) for out in outs]
+    for (_, a), (_, b) in zip(*logs):
+        np.testing.assert_array_equal(a.action, b.action)
+        np.testing.assert_array_equal(a.next_obs_image, b.next_obs_image)
+
+
+def _start_training(out: Path, steps: int) -> subprocess.Popen:
+    args = tiny_train_args("visual-reacher", out, steps, "--image-size", "48", "--set", "train.checkpoint_every=100000")
+    return subprocess.Popen([sys.executable, "-m", "rig_core.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)  # fmt: skip
+
+
+def _wait_for_episodes(out: Path, count: int, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 240
+    while len(list((out / "replay").glob("episode_*.safetensors"))) < count:
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "training produced no episodes"
+        time.sleep(0.05)
+
+
+def test_resume_after_a_crash_loses_no_transitions(tmp_path):
+    out = tmp_path / "run"
+    process = _start_training(out, steps=5000)
+    _wait_for_episodes(out, 3, process)
+    process.kill()  # a crash: no chance to save anything more
+    process.wait()
+    logged = {index: episode for index, episode in ReplayLog(out / "replay").read()}
+    assert len(logged) >= 3
+    run = Run(load_checkpoint(out / "checkpoint").config, out, progress=False)
+    run.restore()  # exactly what `rig train --resume` does first; then inspect the buffer
+    stored = sum(len(episode) for episode in logged.values())
+    assert len(run.buffer) == run.counters.env_steps == stored
+    np.testing.assert_array_equal(run.buffer.action[:stored], np.concatenate([logged[i].action for i in sorted(logged)]))
+    run.env.close()
+    result = rig("train", "--resume", str(out), "--env-steps", str(stored + 100), "--no-progress")
+    assert result.returncode == 0, result.stderr
+    assert int(metrics_rows(out)[-1]["env_steps"]) == stored + 100
+    for index, episode in ReplayLog(out / "replay").read():  # what was stored before the crash is still there
+        if index in logged:
+            np.testing.assert_array_equal(episode.next_obs_image, logged[index].next_obs_image)
+
+
+def test_ctrl_c_saves_a_checkpoint_and_resume_continues(tmp_path):
+    out = tmp_path / "run"
+    process = _start_training(out, steps=5000)
+    _wait_for_episodes(out, 2, process)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130 and "--resume" in stderr and "Traceback" not in stderr
+    state = json.loads((out / "checkpoint" / "state.json").read_text())
+    assert state["counters"]["env_steps"] >= 100
+    result = rig("train", "--resume", str(out), "--env-steps", str(state["counters"]["env_steps"] + 50), "--no-progress")
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("make_args", "message"),
+    [
+        (lambda tmp: ["train", "--task", "visual-juggler", "--out", str(tmp)], "invalid choice"),
+        (lambda tmp: ["train", "--env-steps", "-5", "--out", str(tmp)], "must be positive"),
+        (lambda tmp: ["train", "--task", "visual-reacher"], "--out"),
+        (lambda tmp: ["train", "--out", str(tmp), "--set", "vae.latent_dim=big"], "expected int"),
+        (lambda tmp: ["eval", "--checkpoint", str(tmp / "nowhere")], "missing"),
+        (lambda tmp: ["train", "--resume", str(tmp / "nowhere")], "missing"),
+    ],
+)  # fmt: skip
+def test_bad_arguments_give_one_error_line_and_no_traceback(tmp_path, make_args, message):
+    result = rig(*make_args(tmp_path))
+    assert result.returncode != 0
+    assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr, result.stderr
+
+
+def test_corrupt_checkpoint_and_unreadable_goal_image_are_clear_errors(tmp_path):
+    out = tmp_path / "run"
+    assert main(tiny_train_args("visual-reacher", out, 50, "--image-size", "48")) == 0
+    not_an_image = tmp_path / "goal.png"
+    not_an_image.write_bytes(b"this is not a png")
+    result = rig("eval", "--checkpoint", str(out), "--goal-image", str(not_an_image))
+    assert result.returncode == 1 and "not a readable image" in result.stderr and "Traceback" not in result.stderr
+    models = out / "checkpoint" / "models.safetensors"
+    models.write_bytes(models.read_bytes()[:-100])
+    result = rig("eval", "--checkpoint", str(out))
+    assert result.returncode == 1 and "corrupt" in result.stderr and "Traceback" not in result.stderr
+    result = rig("train", "--out", str(out))
+    assert result.returncode == 1 and "--resume" in result.stderr

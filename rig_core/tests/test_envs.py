@@ -1,0 +1,135 @@
+"""The simulated Sawyer tasks, with real MuJoCo physics and real headless rendering."""
+
+import numpy as np
+import pytest
+
+from rig_core.envs import TASK_NAMES, make_task
+
+
+@pytest.fixture(params=TASK_NAMES)
+def env(request):
+    task = make_task(request.param, image_size=48, seed=0)
+    yield task
+    task.close()
+
+
+def test_spaces_shapes_and_truncation(env):
+    image, info = env.reset(seed=1)
+    assert image.shape == (48, 48, 3) and image.dtype == np.uint8 and env.observation_space.contains(image)
+    assert env.state().shape == env.goal_state.shape == (env.state_dim,)
+    assert set(info) == set(env.distances(env.state(), env.goal_state))
+    for t in range(env.horizon):
+        image, reward, terminated, truncated, info = env.step(env.action_space.sample())
+        assert reward == 0.0 and not terminated and truncated == (t == env.horizon - 1)
+
+
+def test_images_are_neither_black_nor_constant(env):
+    image, _ = env.reset(seed=2)
+    assert image.mean() > 30 and image.std() > 10
+
+
+def test_same_seed_gives_identical_episodes():
+    runs = []
+    for _ in range(2):
+        env = make_task("visual-pusher", image_size=48, seed=0)
+        images = [env.reset(seed=5)[0]] + [env.step(np.array([0.3, 1.0]))[0] for _ in range(10)]
+        runs.append((np.stack(images), env.state(), env.goal_state))
+        env.close()
+    np.testing.assert_array_equal(runs[0][0], runs[1][0])
+    np.testing.assert_array_equal(runs[0][1], runs[1][1])
+    np.testing.assert_array_equal(runs[0][2], runs[1][2])
+
+
+def test_reacher_actions_move_the_hand_one_centimetre_per_step_inside_its_box():
+    env = make_task("visual-reacher", image_size=48, seed=0)
+    env.reset(seed=0)
+    env.set_state(np.array([-0.1, 0.6]))
+    for _ in range(5):
+        env.step(np.array([1.0, 0.0]))
+    assert env.state()[0] == pytest.approx(-0.05, abs=0.005)
+    for _ in range(20):
+        env.step(np.array([1.0, 0.0]))
+    assert env.state()[0] == pytest.approx(0.1, abs=0.005)  # clipped to the hand box
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        env.step(rng.uniform(-1, 1, 2))
+        x, y = env.state()
+        assert -0.105 <= x <= 0.105 and 0.495 <= y <= 0.705
+    env.close()
+
+
+def test_pushing_the_hand_into_the_puck_moves_the_puck():
+    env = make_task("visual-pusher", image_size=48, seed=0)
+    env.reset(seed=0, options={"goal_state": np.array([0.0, 0.6, 0.0, 0.6])})
+    for _ in range(12):
+        env.step(np.array([0.0, 1.0]))
+    hand_y, puck_y = env.state()[1], env.state()[3]
+    assert puck_y > 0.65 and puck_y > hand_y  # pushed ahead of the hand, still on the table
+    assert env.distances(env.state(), env.goal_state)["puck_distance"] > 0.05
+    env.close()
+
+
+def test_render_state_leaves_the_simulation_untouched():
+    trajectories = []
+    for peek in (False, True):
+        env = make_task("visual-pusher", image_size=48, seed=0)
+        env.reset(seed=3)
+        images = []
+        for step in range(8):
+            if peek and step % 3 == 0:
+                env.render_state(env.sample_goal_state(np.random.default_rng(step)))
+            images.append(env.step(np.array([0.5, 1.0]))[0])
+        trajectories.append((np.stack(images), env.state()))
+        env.close()
+    np.testing.assert_array_equal(trajectories[0][0], trajectories[1][0])
+    np.testing.assert_array_equal(trajectories[0][1], trajectories[1][1])
+
+
+def test_a_goal_image_differs_only_where_the_puck_moved():
+    env = make_task("visual-pusher", image_size=84, seed=0)
+    env.reset(seed=0)
+    here = np.array([0.0, 0.55, 0.1, 0.6])
+    there = np.array([0.0, 0.55, -0.1, 0.6])  # only the puck differs
+    changed = np.abs(env.render_state(here).astype(int) - env.render_state(there).astype(int)).max(axis=2) > 40
+    rows, cols = np.nonzero(changed)
+    assert len(rows) > 20  # the puck is visible in both places ...
+    assert changed.mean() < 0.05  # ... and almost nothing else changes
+    left, right = cols[cols < 42], cols[cols >= 42]  # two blobs, one per puck position, apart in x
+    assert len(left) > 5 and len(right) > 5 and rows.max() - rows.min() < 20
+    env.close()
+
+
+def test_teleport_reaches_the_requested_state(env):
+    goal = env.sample_goal_state(np.random.default_rng(4))
+    env.set_state(goal)
+    np.testing.assert_allclose(env.state(), goal, atol=0.003)
+    assert env.distances(env.state(), goal)[next(iter(env.distances(goal, goal)))] < 0.003
+
+
+def test_distances_are_planar_euclidean_and_summed():
+    env = make_task("visual-multi-pusher", image_size=48, seed=0)
+    state, goal = np.array([0.0, 0.5, 0.1, 0.6, -0.1, 0.6]), np.array([0.03, 0.54, 0.1, 0.7, -0.1, 0.6])
+    distances = env.distances(state, goal)
+    assert distances["hand_distance"] == pytest.approx(0.05)
+    assert distances["puck1_distance"] == pytest.approx(0.1) and distances["puck2_distance"] == 0.0
+    assert distances["total_distance"] == pytest.approx(0.15)
+    env.close()
+
+
+def test_multi_pusher_goals_keep_their_minimum_separation():
+    env = make_task("visual-multi-pusher", image_size=48, seed=0)
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        points = env.sample_goal_state(rng).reshape(3, 2)
+        gaps = [np.linalg.norm(points[i] - points[j]) for i in range(3) for j in range(i + 1, 3)]
+        assert min(gaps) >= 0.08 and 0.0 <= points[1, 0] <= 0.2 and -0.2 <= points[2, 0] <= 0.0
+    env.close()
+
+
+def test_unknown_task_names_and_bad_states_are_rejected():
+    with pytest.raises(ValueError, match="visual-reacher"):
+        make_task("visual-juggler")
+    env = make_task("visual-reacher", image_size=48)
+    with pytest.raises(ValueError, match="2 finite numbers"):
+        env.set_state(np.array([0.0, np.nan]))
+    env.close()
