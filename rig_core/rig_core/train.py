@@ -52,6 +52,7 @@ class Run:
 
     def __init__(self, config: RigConfig, out: Path, device: str = "cpu", progress: bool = True) -> None:
         self.config, self.out, self.progress = config, out, progress
+        torch.manual_seed(config.seed)  # before any network is initialised
         self.env: SawyerImageTask = make_task(config.task, config.vae.image_size, config.seed)
         state_dim, action_dim = self.env.state_dim, self.env.action_space.shape[0]
         self.agent = RIGAgent(config, state_dim, action_dim, device)
@@ -62,7 +63,6 @@ class Run:
         self.log = ReplayLog(out / "replay")
         self.metrics = MetricsCSV(out / "metrics.csv")
         self.rng = np.random.default_rng(config.seed)
-        torch.manual_seed(config.seed)
         self.noise = OUNoise(action_dim, config.exploration.ou_theta, config.exploration.ou_sigma, self.rng)
         self.counters = Counters()
         self.recent: dict[str, list[float]] = defaultdict(list)

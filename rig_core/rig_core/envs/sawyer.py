@@ -145,7 +145,11 @@ class SawyerImageTask(gym.Env):
         if self.puck_count == 0:
             return {"hand_distance": float(gaps[0])}
         if self.puck_count == 1:
-            return {"hand_distance": float(gaps[0]), "puck_distance": float(gaps[1]), "hand_and_puck_distance": float(gaps.sum())}
+            return {
+                "hand_distance": float(gaps[0]),
+                "puck_distance": float(gaps[1]),
+                "hand_and_puck_distance": float(gaps.sum()),
+            }
         named = {"hand_distance": float(gaps[0])} | {f"puck{i + 1}_distance": float(g) for i, g in enumerate(gaps[1:])}
         return named | {"total_distance": float(gaps.sum())}
 
