@@ -117,6 +117,8 @@ class TrainConfig:
     checkpoint_every: int = 1000
     prior_from_data: bool = True
     """Sample imagined goals from N(mean, std^2) of the encoder means (paper-era, trap 3) instead of N(0, I)."""
+    vae_from: str | None = None
+    """Start from another run's pretrained VAE and prior (its directory) instead of pretraining one."""
 
 
 @dataclass(frozen=True)
@@ -188,25 +190,8 @@ def apply_overrides(config: RigConfig, overrides: list[str]) -> RigConfig:
             target = target[part]
         if name not in target or isinstance(target[name], dict):
             raise RigError(f"unknown config field {key!r}")
-        target[name] = _parse_value(raw.strip())
+        target[name] = raw.strip()  # typed against the field in RigConfig.from_dict
     return RigConfig.from_dict(data)
-
-
-def _parse_value(raw: str) -> Any:
-    """Parse an override value: numbers, booleans, none, comma tuples, else the string."""
-    lowered = raw.lower()
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    if lowered in ("none", "null"):
-        return None
-    if "," in raw:
-        return [_parse_value(part) for part in raw.split(",") if part]
-    for kind in (int, float):
-        try:
-            return kind(raw)
-        except ValueError:
-            pass
-    return raw
 
 
 def _to_jsonable(value: Any) -> Any:
@@ -236,12 +221,12 @@ def _build(cls: type, data: Any) -> Any:
 
 
 def _coerce(hint: Any, value: Any, where: str) -> Any:
-    """Check/convert one value against its type hint."""
+    """Check/convert one value against its type hint (command-line overrides arrive as strings)."""
     if dataclasses.is_dataclass(hint):
         return _build(hint, value)
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if args and type(None) in args:  # Optional[X]
-        if value is None:
+        if value is None or (isinstance(value, str) and value.lower() in ("none", "null")):
             return None
         return _coerce(next(a for a in args if a is not type(None)), value, where)
     if isinstance(hint, type) and issubclass(hint, Enum):
@@ -251,8 +236,10 @@ def _coerce(hint: Any, value: Any, where: str) -> Any:
             choices = ", ".join(member.value for member in hint)
             raise RigError(f"{where}: {value!r} is not one of {choices}") from error
     if origin is tuple:
-        items = value if isinstance(value, (list, tuple)) else [value]
+        items = [item for item in value.split(",") if item] if isinstance(value, str) else value
         return tuple(_coerce(args[0], item, where) for item in items)
+    if isinstance(value, str) and hint is not str:
+        value = _parse_scalar(hint, value, where)
     if hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):
         if not math.isfinite(value):
             raise RigError(f"{where}: {value!r} is not finite")
@@ -260,3 +247,13 @@ def _coerce(hint: Any, value: Any, where: str) -> Any:
     if hint in (int, bool, str) and type(value) is hint:
         return value
     raise RigError(f"{where}: expected {getattr(hint, '__name__', hint)}, got {value!r}")
+
+
+def _parse_scalar(hint: Any, text: str, where: str) -> Any:
+    """int / float / bool from command-line text."""
+    if hint is bool and text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    try:
+        return hint(text) if hint in (int, float) else text
+    except ValueError:
+        raise RigError(f"{where}: expected {hint.__name__}, got {text!r}") from None

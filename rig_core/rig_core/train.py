@@ -4,6 +4,7 @@ Output directory:
   metrics.csv          one row per evaluation (env_steps, wall time, losses, final distances)
   learning_curve.png   final distances against env steps
   vae_samples.png      rows: test images, reconstructions, imagined goals (decoded prior samples)
+  vae_pretrained.safetensors  the VAE and goal prior right after pretraining (reusable: train.vae_from)
   checkpoint/          safetensors + JSON (see checkpoint.py)
   replay/              the replay log: every finished episode, written before it is trained on
 """
@@ -29,7 +30,14 @@ from rig_core.noise import OUNoise
 from rig_core.replay import Episode, RelabelingReplayBuffer
 from rig_core.replay_log import ReplayLog
 from rig_core.reporting import MetricsCSV, plot_learning_curve, save_image_grid
-from rig_core.vae_training import collect_vae_images, online_vae_phase, pretrain_vae
+from rig_core.vae_training import (
+    PRETRAINED_VAE,
+    collect_vae_images,
+    load_pretrained_vae,
+    online_vae_phase,
+    pretrain_vae,
+    save_pretrained_vae,
+)
 
 EVAL_SEED_OFFSET = 1_000_003  # evaluation goals differ from training seeds but are the same at every evaluation
 
@@ -128,10 +136,14 @@ class Run:
 
     # ----- stages ----------------------------------------------------------------------------------------
     def _pretrain_vae(self) -> None:
-        vae_cfg = self.config.vae
-        images = collect_vae_images(self.env, vae_cfg.num_images, vae_cfg.teleport_every, self.config.exploration, self.rng)
-        train_stats, _ = pretrain_vae(self.agent, images, vae_cfg, self.rng, self.progress)
-        self._record_vae(train_stats)
+        vae_cfg, source = self.config.vae, self.config.train.vae_from
+        count = vae_cfg.num_images if source is None else 8  # with a reused VAE, images only for the grid
+        images = collect_vae_images(self.env, count, vae_cfg.teleport_every, self.config.exploration, self.rng)
+        if source is None:
+            self._record_vae(pretrain_vae(self.agent, images, vae_cfg, self.rng, self.progress)[0])
+            save_pretrained_vae(self.agent, self.out / PRETRAINED_VAE)
+        else:
+            load_pretrained_vae(self.agent, Path(source) / PRETRAINED_VAE)
         self._save_vae_grid(images[:8])
         self.counters.vae_pretrained = True
         self.checkpoint()

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
 from rig_core.agent import RIGAgent, VAEStats
+from rig_core.checkpoint import load_module, module_tensors
 from rig_core.config import ExplorationConfig, VAEConfig
 from rig_core.envs import SawyerImageTask
+from rig_core.errors import RigError
 from rig_core.noise import OUNoise
+from rig_core.prior import LatentPrior
 from rig_core.replay import RelabelingReplayBuffer
+
+PRETRAINED_VAE = "vae_pretrained.safetensors"
 
 
 def collect_vae_images(
@@ -61,3 +71,22 @@ def online_vae_phase(agent: RIGAgent, buffer: RelabelingReplayBuffer, config: VA
     buffer.refresh_latents(agent.encode)
     agent.fit_prior(buffer.next_obs[: len(buffer)])
     return VAEStats(*np.mean(losses, axis=0).tolist())
+
+
+def save_pretrained_vae(agent: RIGAgent, path: Path) -> None:
+    """Keep the freshly pretrained VAE and its goal prior, so other runs can start from them."""
+    tensors = module_tensors("vae", agent.vae) | {
+        "prior.mean": torch.as_tensor(agent.prior.mean),
+        "prior.std": torch.as_tensor(agent.prior.std),
+    }
+    save_file(tensors, str(path))
+
+
+def load_pretrained_vae(agent: RIGAgent, path: Path) -> None:
+    """Load a VAE and prior saved by `save_pretrained_vae` (shapes must match this run's config)."""
+    try:
+        tensors = load_file(str(path))
+    except (FileNotFoundError, SafetensorError) as error:
+        raise RigError(f"cannot read a pretrained VAE from {path}: {error}") from error
+    load_module("vae", agent.vae, tensors)
+    agent.prior = LatentPrior(tensors["prior.mean"].numpy(), tensors["prior.std"].numpy())

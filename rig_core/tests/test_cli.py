@@ -181,3 +181,20 @@ def test_corrupt_checkpoint_and_unreadable_goal_image_are_clear_errors(tmp_path)
     assert result.returncode == 1 and "corrupt" in result.stderr and "Traceback" not in result.stderr
     result = rig("train", "--out", str(out))
     assert result.returncode == 1 and "--resume" in result.stderr
+
+
+def test_a_run_can_start_from_another_runs_pretrained_vae(tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert main(tiny_train_args("visual-reacher", first, 50, "--image-size", "48")) == 0
+    args = tiny_train_args(
+        "visual-reacher", second, 50, "--image-size", "48", "--relabel", "none", "--set", f"train.vae_from={first}"
+    )
+    assert main(args) == 0
+    from safetensors.numpy import load_file
+
+    pretrained = load_file(str(first / "vae_pretrained.safetensors"))
+    assert not (second / "vae_pretrained.safetensors").exists()
+    assert int(metrics_rows(second)[-1]["vae_steps"]) == 0  # no pretraining of its own
+    np.testing.assert_array_equal(pretrained["prior.mean"].shape, (16,))
+    result = rig("train", "--out", str(tmp_path / "third"), "--set", f"train.vae_from={tmp_path / 'nowhere'}", "--no-progress")
+    assert result.returncode == 1 and "pretrained VAE" in result.stderr
