@@ -1,0 +1,82 @@
+"""The weights bundle a trainer sends to policies: VAE encoder + actor + goal prior as safetensors bytes,
+versioned and checksummed. A bundle that fails any check is rejected and the policy keeps what it had."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from dataclasses import dataclass
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load, save
+
+from rig_core.agent import RIGAgent
+from rig_core.checkpoint import load_module, module_tensors
+from rig_core.errors import RigError
+from rig_core.prior import LatentPrior
+
+FORMAT = "rig-weights/1 safetensors"
+
+
+class WeightsError(RigError):
+    """A weights bundle that must not be loaded (bad checksum, format, compatibility or shapes)."""
+
+
+@dataclass(frozen=True)
+class WeightsBundle:
+    """Everything rig_msgs/ModelWeights carries."""
+
+    format: str
+    version: int
+    sha256: str
+    task: str
+    image_size: int
+    latent_dim: int
+    action_dim: int
+    config_json: str
+    data: bytes
+
+
+def pack_policy_weights(agent: RIGAgent, version: int) -> WeightsBundle:
+    """What a policy needs to act, from a (trainer's) agent."""
+    if agent.vae is None:
+        raise WeightsError("Oracle agents act on true states: they have no image policy to send")
+    tensors = module_tensors("encoder", agent.vae.encoder) | module_tensors("actor", agent.td3.actor)
+    tensors |= {"prior.mean": torch.as_tensor(agent.prior.mean), "prior.std": torch.as_tensor(agent.prior.std)}
+    data = save(tensors, metadata={"format": FORMAT, "version": str(version)})
+    config = agent.config
+    return WeightsBundle(FORMAT, version, hashlib.sha256(data).hexdigest(), config.task, config.vae.image_size,
+                         config.vae.latent_dim, agent.action_dim, json.dumps(config.to_dict()), data)  # fmt: skip
+
+
+def load_policy_weights(agent: RIGAgent, bundle: WeightsBundle) -> None:
+    """Check a bundle completely, then swap it into the agent; on any problem raise WeightsError and leave
+    the agent exactly as it was."""
+    if bundle.format != FORMAT:
+        raise WeightsError(f"unknown weights format {bundle.format!r} (expected {FORMAT!r})")
+    if hashlib.sha256(bundle.data).hexdigest() != bundle.sha256:
+        raise WeightsError(f"weights version {bundle.version}: sha256 does not match the data")
+    config = agent.config
+    expected = (config.task, config.vae.image_size, config.vae.latent_dim, agent.action_dim)
+    offered = (bundle.task, bundle.image_size, bundle.latent_dim, bundle.action_dim)
+    if offered != expected:
+        raise WeightsError(f"weights version {bundle.version} are for (task, image, latent, action) {offered}, "
+                           f"this policy is {expected}")  # fmt: skip
+    if agent.vae is None:
+        raise WeightsError("an Oracle agent cannot load image-policy weights")
+    try:
+        tensors = load(bundle.data)
+    except SafetensorError as error:
+        raise WeightsError(f"weights version {bundle.version} are not valid safetensors: {error}") from error
+    encoder, actor = copy.deepcopy(agent.vae.encoder), copy.deepcopy(agent.td3.actor)
+    try:
+        load_module("encoder", encoder, tensors)
+        load_module("actor", actor, tensors)
+        prior = LatentPrior(tensors["prior.mean"].numpy(), tensors["prior.std"].numpy())
+    except (RigError, KeyError) as error:
+        raise WeightsError(f"weights version {bundle.version} do not fit this policy: {error}") from error
+    if prior.mean.shape != (config.vae.latent_dim,) or prior.std.shape != prior.mean.shape:
+        raise WeightsError(f"weights version {bundle.version}: goal prior has the wrong size")
+    agent.vae.encoder, agent.td3.actor, agent.prior = encoder, actor, prior

@@ -1,0 +1,66 @@
+"""Weights bundles: round trip into a fresh policy; any bad bundle is rejected and the policy keeps its weights."""
+
+import dataclasses
+import hashlib
+
+import numpy as np
+import pytest
+import torch
+
+from rig_core.agent import RIGAgent
+from rig_core.config import apply_overrides, task_config
+from rig_core.weights import WeightsError, load_policy_weights, pack_policy_weights
+
+CONFIG = apply_overrides(task_config("visual-reacher"), ["vae.image_size=48", "vae.latent_dim=4", "td3.hidden_sizes=32"])
+IMAGES = np.random.default_rng(0).integers(0, 256, (4, 48, 48, 3), dtype=np.uint8)
+
+
+def agents() -> tuple[RIGAgent, RIGAgent]:
+    torch.manual_seed(0)
+    trainer = RIGAgent(CONFIG, state_dim=2, action_dim=2)
+    trainer.fit_prior(np.random.default_rng(1).standard_normal((10, 4)).astype(np.float32))
+    torch.manual_seed(1)
+    return trainer, RIGAgent(CONFIG, state_dim=2, action_dim=2)
+
+
+def actions(agent: RIGAgent) -> np.ndarray:
+    latents = agent.encode(IMAGES)
+    return agent.act(latents, latents[::-1].copy())
+
+
+def test_load_weights_round_trip():
+    trainer, policy = agents()
+    bundle = pack_policy_weights(trainer, version=3)
+    assert bundle.version == 3 and bundle.sha256 == hashlib.sha256(bundle.data).hexdigest()
+    assert not np.allclose(actions(policy), actions(trainer))
+    load_policy_weights(policy, bundle)
+    np.testing.assert_allclose(actions(policy), actions(trainer), atol=1e-6)
+    np.testing.assert_array_equal(policy.prior.mean, trainer.prior.mean)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda b: dataclasses.replace(b, data=b.data[:-1] + bytes([b.data[-1] ^ 1])), "sha256"),
+        (lambda b: dataclasses.replace(b, format="pickle"), "format"),
+        (lambda b: dataclasses.replace(b, latent_dim=8), "this policy is"),
+        (lambda b: dataclasses.replace(b, task="visual-pusher"), "this policy is"),
+        (lambda b: dataclasses.replace(b, data=b"junk", sha256=hashlib.sha256(b"junk").hexdigest()), "safetensors"),
+    ],
+)  # fmt: skip
+def test_a_bad_bundle_is_rejected_and_the_last_good_weights_kept(change, message):
+    trainer, policy = agents()
+    before = actions(policy)
+    with pytest.raises(WeightsError, match=message):
+        load_policy_weights(policy, change(pack_policy_weights(trainer, version=1)))
+    np.testing.assert_array_equal(actions(policy), before)
+
+
+def test_weights_of_another_architecture_do_not_fit():
+    wide = apply_overrides(CONFIG, ["td3.hidden_sizes=64"])
+    trainer = RIGAgent(wide, state_dim=2, action_dim=2)
+    _, policy = agents()
+    before = actions(policy)
+    with pytest.raises(WeightsError, match="do not fit"):
+        load_policy_weights(policy, pack_policy_weights(trainer, version=1))
+    np.testing.assert_array_equal(actions(policy), before)
