@@ -43,7 +43,7 @@ def run_one(task: str, variant: str, seed: int, env_steps: int, overrides: list[
     """Train (or finish training) one run; returns its directory."""
     out = HERE / "runs" / task / variant / f"seed{seed}"
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
-    rig = [sys.executable, "-m", "rig_core.cli", "train", "--no-progress"]
+    rig = [str(Path(sys.executable).parent / "rig"), "train", "--no-progress"]  # the installed console script
     if (out / "checkpoint" / "state.json").is_file():
         command = rig + ["--resume", str(out), "--env-steps", str(env_steps)]
     else:

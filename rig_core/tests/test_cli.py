@@ -28,6 +28,7 @@ TINY = [
     "train.updates_per_step=1", "train.min_steps_before_training=20", "train.eval_every=100",
     "train.eval_episodes=1", "train.checkpoint_every=100",
 ]  # fmt: skip
+RIG = str(Path(sys.executable).parent / "rig")  # the installed console script
 HORIZON = {"visual-reacher": 50, "visual-pusher": 100, "visual-multi-pusher": 100}
 
 
@@ -38,7 +39,7 @@ def tiny_train_args(task: str, out: Path, steps: int, *extra: str) -> list[str]:
 
 def rig(*args: str) -> subprocess.CompletedProcess:
     """The installed console script, as a user runs it."""
-    return subprocess.run([sys.executable, "-m", "rig_core.cli", *args], capture_output=True, text=True, timeout=300)
+    return subprocess.run([RIG, *args], capture_output=True, text=True, timeout=300)
 
 
 def metrics_rows(out: Path) -> list[dict[str, str]]:
@@ -104,7 +105,7 @@ def test_same_seed_gives_the_same_run(tmp_path):
 
 def _start_training(out: Path, steps: int) -> subprocess.Popen:
     args = tiny_train_args("visual-reacher", out, steps, "--image-size", "48", "--set", "train.checkpoint_every=100000")
-    return subprocess.Popen([sys.executable, "-m", "rig_core.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    return subprocess.Popen([RIG, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)  # fmt: skip
 
 

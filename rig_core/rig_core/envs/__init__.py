@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from rig_core.envs.sawyer import SawyerImageTask, TaskSpec
-from rig_core.envs.tasks import TASKS
+import os
+
+# Headless rendering (EGL); must be set before mujoco is first imported, which the modules below do.
+os.environ.setdefault("MUJOCO_GL", "egl")
+
+from rig_core.envs.sawyer import SawyerImageTask, TaskSpec  # noqa: E402
+from rig_core.envs.tasks import TASKS  # noqa: E402
 
 TASK_NAMES = tuple(TASKS)
 
