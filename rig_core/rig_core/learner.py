@@ -1,0 +1,167 @@
+"""The learning side of RIG, shared by `rig train` and the trainer node: agent, relabelling replay buffer,
+replay log, VAE pretraining and online phases, TD3 updates, checkpoint and resume.
+
+Whoever collects experience (the simulator loop of `rig train`, or transitions arriving over ROS) hands
+finished episodes to `add_episode` and calls `train_td3` once per env step.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from rig_core.agent import RIGAgent, VAEStats
+from rig_core.checkpoint import load_checkpoint, save_checkpoint
+from rig_core.config import RigConfig
+from rig_core.replay import Episode, RelabelingReplayBuffer
+from rig_core.replay_log import ReplayLog
+from rig_core.vae_training import PRETRAINED_VAE, load_pretrained_vae, online_vae_phase, pretrain_vae, save_pretrained_vae
+
+GoalSampler = Callable[[np.random.Generator], np.ndarray]
+
+
+@dataclass
+class Counters:
+    """Progress of a run, saved in state.json."""
+
+    env_steps: int = 0
+    episodes: int = 0
+    wall_time_s: float = 0.0
+    vae_pretrained: bool = False
+    last_eval: int = 0
+    last_checkpoint: int = 0
+    last_vae_phase: int = 0
+
+
+class Learner:
+    """Everything that learns and persists, in one output directory."""
+
+    def __init__(
+        self,
+        config: RigConfig,
+        out: Path,
+        state_dim: int,
+        action_dim: int,
+        device: str = "cpu",
+        sample_goal_state: GoalSampler | None = None,
+        progress: bool = False,
+    ) -> None:
+        """`sample_goal_state` is the task's goal distribution, needed by the Oracle (true-state goals);
+        `progress` shows a progress bar during VAE pretraining."""
+        if config.oracle and sample_goal_state is None:
+            raise ValueError("the Oracle needs the task's goal-state sampler")
+        self.config, self.out, self.progress = config, out, progress
+        self.sample_goal_state = sample_goal_state
+        torch.manual_seed(config.seed)  # before any network is initialised
+        self.agent = RIGAgent(config, state_dim, action_dim, device)
+        image_shape = None if config.oracle else (config.vae.image_size, config.vae.image_size, 3)
+        fractions = config.replay.relabel.fractions()
+        self.buffer = RelabelingReplayBuffer(config.replay.capacity, self.agent.obs_dim, action_dim, fractions, image_shape)
+        self.log = ReplayLog(out / "replay")
+        self.rng = np.random.default_rng(config.seed)
+        self.counters = Counters()
+        self.recent: dict[str, list[float]] = defaultdict(list)
+        self._clock = time.perf_counter()
+
+    # ----- experience ------------------------------------------------------------------------------------
+    def add_episode(self, episode: Episode) -> None:
+        """Persist a finished episode (before training on it: a crash loses nothing stored), then store it."""
+        self.log.append(episode)
+        self.buffer.add_episode(episode)
+        self.counters.env_steps += len(episode)
+        self.counters.episodes += 1
+
+    def sample_goals(self, count: int) -> np.ndarray:
+        """Imagined goals (VAE prior) or, for the Oracle, true goal states from the task's goal distribution."""
+        if self.config.oracle and self.sample_goal_state is not None:
+            return np.stack([self.sample_goal_state(self.rng) for _ in range(count)]).astype(np.float32)
+        return self.agent.sample_prior(count, self.rng)
+
+    # ----- learning --------------------------------------------------------------------------------------
+    def train_td3(self, env_steps: int) -> None:
+        """The updates owed for one env step (none before `min_steps_before_training` or with an empty buffer)."""
+        train_cfg = self.config.train
+        if env_steps < train_cfg.min_steps_before_training or len(self.buffer) == 0:
+            return
+        for _ in range(train_cfg.updates_per_step):
+            stats = self.agent.td3_update(self.buffer.sample(self.config.td3.batch_size, self.rng, self.sample_goals))
+            for name, value in stats._asdict().items():
+                self.recent[name].append(value)
+
+    def pretrain_vae(self, images: np.ndarray) -> None:
+        """Pretrain on random-exploration images (or load `train.vae_from`'s pretrained VAE), then checkpoint."""
+        source = self.config.train.vae_from
+        if source is None:
+            self._record_vae(pretrain_vae(self.agent, images, self.config.vae, self.rng, progress=self.progress)[0])
+            save_pretrained_vae(self.agent, self.out / PRETRAINED_VAE)
+        else:
+            load_pretrained_vae(self.agent, Path(source) / PRETRAINED_VAE)
+        self.counters.vae_pretrained = True
+        self.checkpoint()
+
+    def maybe_vae_phase(self) -> None:
+        """Fine-tune the VAE on replay images when the online schedule says so (latents are then refreshed)."""
+        vae_cfg = self.config.vae
+        if not self.config.oracle and vae_cfg.online_every and self.due("last_vae_phase", vae_cfg.online_every):
+            self._record_vae(online_vae_phase(self.agent, self.buffer, vae_cfg, self.rng))
+
+    def pop_recent(self, name: str) -> float:
+        """Mean of a loss recorded since the last call (NaN if none), for the metrics row."""
+        values = [v for v in self.recent.pop(name, []) if not np.isnan(v)]
+        return float(np.mean(values)) if values else float("nan")
+
+    # ----- persistence -----------------------------------------------------------------------------------
+    def checkpoint(self) -> None:
+        """Save everything needed to continue, then drop replay files the buffer no longer holds."""
+        self.tick()
+        tensors = self.agent.tensors() | {"rng.torch": torch.get_rng_state()}
+        state = {
+            "counters": vars(self.counters),
+            "numpy_rng": self.rng.bit_generator.state,
+            "td3_updates": self.agent.td3.updates,
+            "vae_steps": self.agent.vae_steps,
+        }
+        save_checkpoint(self.out / "checkpoint", self.config, tensors, state)
+        self.counters.last_checkpoint = self.counters.env_steps
+        self.log.prune(self.config.replay.capacity)
+
+    def restore(self) -> None:
+        """Continue from out/checkpoint and every episode in the replay log (none is lost)."""
+        checkpoint = load_checkpoint(self.out / "checkpoint")
+        self.agent.load_tensors(checkpoint.tensors)
+        torch.set_rng_state(checkpoint.tensors["rng.torch"])
+        self.rng.bit_generator.state = checkpoint.state["numpy_rng"]
+        self.counters = Counters(**checkpoint.state["counters"])
+        self.agent.td3.updates = checkpoint.state["td3_updates"]
+        self.agent.vae_steps = checkpoint.state["vae_steps"]
+        for index, episode in self.log.read():
+            self.buffer.add_episode(episode)
+            if index >= self.counters.episodes:  # finished after the checkpoint: still counts, nothing lost
+                self.counters.env_steps += len(episode)
+                self.counters.episodes = index + 1
+        if self.buffer.obs_image is not None and len(self.buffer):
+            self.buffer.refresh_latents(self.agent.encode)
+
+    # ----- helpers -----------------------------------------------------------------------------------------
+    def due(self, counter: str, every: int) -> bool:
+        """True (and the counter moved on) when `every` env steps have passed since `counter`."""
+        if self.counters.env_steps - getattr(self.counters, counter) < every:
+            return False
+        setattr(self.counters, counter, self.counters.env_steps)
+        return True
+
+    def tick(self) -> None:
+        """Add the wall time since the last tick to the run's total."""
+        now = time.perf_counter()
+        self.counters.wall_time_s += now - self._clock
+        self._clock = now
+
+    def _record_vae(self, stats: VAEStats) -> None:
+        for name, value in zip(("vae_loss", "vae_reconstruction", "vae_kl"), stats):
+            self.recent[name].append(value)
