@@ -1,6 +1,9 @@
 """Throughput of the pieces of a RIG run: env steps/s with rendering, render and encode cost per frame,
 TD3 and VAE gradient steps/s. Writes benchmarks/throughput.csv and benchmarks/throughput.md.
 
+Rates are per CPU-second of this process (time.process_time, all its threads) with one torch thread, so
+they do not depend on what else the machine is doing; on an idle core they equal wall-clock rates.
+
     python benchmarks/throughput.py
 """
 
@@ -26,15 +29,15 @@ Row = dict[str, object]
 
 
 def per_second(work: Callable[[], object], repeats: int, warmup: int = 3) -> float:
-    """Calls of `work` per second (median of three timed blocks)."""
+    """Calls of `work` per CPU-second (median of three timed blocks)."""
     for _ in range(warmup):
         work()
     rates = []
     for _ in range(3):
-        start = time.perf_counter()
+        start = time.process_time()
         for _ in range(repeats):
             work()
-        rates.append(repeats / (time.perf_counter() - start))
+        rates.append(repeats / (time.process_time() - start))
     return float(np.median(rates))
 
 
@@ -86,11 +89,12 @@ def td3_rows(rng: np.random.Generator) -> list[Row]:
 
 
 def main() -> None:
+    torch.set_num_threads(1)
     rng = np.random.default_rng(0)
     rows = [row for task in TASK_NAMES for size in (84, 48) for row in env_rows(task, size, rng)]
     rows += [row for size in (84, 48) for row in vae_rows(size, rng)] + td3_rows(rng)
     cpu = platform.processor() or platform.machine()
-    machine = f"{cpu}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads, torch {torch.__version__}, no GPU"
+    machine = f"{cpu}, {os.cpu_count()} cores, 1 torch thread, torch {torch.__version__}, no GPU; rates per CPU-second"
     with (HERE / "throughput.csv").open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=["what", "task", "image_size", "value"])
         writer.writeheader()
