@@ -11,7 +11,7 @@ from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 
 PACKAGE = Path(__file__).parents[2] / "rig_msgs"
 MSG_DIR = PACKAGE / "msg"
-NAMES = ("EpisodeEvent", "ModelWeights", "PolicyStatus", "TrainerStatus", "Transition")
+NAMES = ("EpisodeEvent", "ModelWeights", "PolicyStatus", "SimGoal", "SimTaskState", "TrainerStatus", "Transition")
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +57,13 @@ def examples(store):
         "TrainerStatus": t["rig_msgs/msg/TrainerStatus"](
             header=header(store), transitions_received=10_000, replay_size=9_950, gradient_steps=50_000, vae_steps=2_000,
             weights_version=12, critic_loss=0.125, actor_loss=-3.5, vae_loss=412.25, last_error="",
+        ),
+        "SimGoal": t["rig_msgs/msg/SimGoal"](
+            header=header(store), goal_state=np.array([0.1, 0.6, -0.05, 0.55]), publish_goal_image=True
+        ),
+        "SimTaskState": t["rig_msgs/msg/SimTaskState"](
+            header=header(store), robot_id="sawyer_sim", episode_id=3, step=17, state=np.array([0.01, 0.62]),
+            goal_state=np.array([0.1, 0.6]), distance_names=["hand_distance"], distances=np.array([0.092]),
         ),
         "EpisodeEvent": t["rig_msgs/msg/EpisodeEvent"](
             header=header(store), robot_id="sawyer_1", episode_id=8, event=t["rig_msgs/msg/EpisodeEvent"].RESET_DONE

@@ -1,0 +1,174 @@
+"""The policy node: topics, timers and parameters wired to a PolicyController (see README.md)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from rig_core.config import apply_overrides, task_config
+from rig_core.envs.tasks import TASKS
+from rig_core.errors import RigError
+from rig_policy_node.controller import Decision, PolicyController, action_to_velocity
+from rig_policy_node.messages import bundle_from_msg, model_image, transition_msg, twist_msg
+from rig_transport import COMMAND, LATCHED, REPLAY, SENSOR_DATA, STATUS, Transport, make_transport
+
+NODE_NAME = "policy_node"
+DEFAULTS: dict[str, Any] = {
+    "robot_id": "sawyer_sim",
+    "task": "visual-reacher",
+    "image_size": 84,
+    "rate_hz": 10.0,
+    "explore": True,
+    "status_rate_hz": 2.0,
+}
+RESET_RETRY_S = 5.0
+"""Ask again for a reset that has not been answered after this long (the driver may have started late)."""
+
+
+class PolicyNode:
+    """Subscriptions, publishers and timers of one robot's policy."""
+
+    def __init__(self, transport: Transport) -> None:
+        self.transport, self.log = transport, transport.logger
+        params = transport.declare_parameters(DEFAULTS)
+        self.robot_id, self.rate_hz = str(params["robot_id"]), float(params["rate_hz"])
+        self.image_size = int(params["image_size"])
+        if self.rate_hz <= 0 or params["status_rate_hz"] <= 0:
+            raise ValueError("rate_hz and status_rate_hz must be > 0")
+        if self.image_size not in (48, 84):
+            raise ValueError(f"image_size must be 48 or 84, got {self.image_size}")
+        config = apply_overrides(task_config(params["task"]), [f"vae.image_size={self.image_size}"])
+        spec = TASKS[config.task]
+        self.action_scale = spec.action_scale
+        self.controller = PolicyController(config, spec.horizon, bool(params["explore"]), np.random.default_rng())
+        self.last_error = ""
+        self._frame_error = ""
+        self._frame_id = "rig_camera"
+        self._reset_sent_at = 0.0
+        event_cls = type(transport.new("rig_msgs/msg/EpisodeEvent"))
+        self._reset_request, self._reset_done = event_cls.RESET_REQUEST, event_cls.RESET_DONE
+
+        self._cmd = transport.create_publisher("/rig/cmd_ee_velocity", "geometry_msgs/msg/TwistStamped", COMMAND)
+        self._transitions = transport.create_publisher("/rig/replay/transitions", "rig_msgs/msg/Transition", REPLAY)
+        self._episode = transport.create_publisher("/rig/episode", "rig_msgs/msg/EpisodeEvent", STATUS)
+        self._status = transport.create_publisher("/rig/policy/status", "rig_msgs/msg/PolicyStatus", STATUS)
+        transport.create_subscription("/rig/camera/image_raw", "sensor_msgs/msg/Image", SENSOR_DATA, self._on_frame)
+        transport.create_subscription("/rig/goal_image", "sensor_msgs/msg/Image", LATCHED, self._on_goal_image)
+        transport.create_subscription("/rig/goal_image/clear", "std_msgs/msg/Empty", STATUS, self._on_goal_clear)
+        transport.create_subscription("/rig/goal_image/capture", "std_msgs/msg/Empty", STATUS, self._on_goal_capture)
+        transport.create_subscription("/rig/weights", "rig_msgs/msg/ModelWeights", LATCHED, self._on_weights)
+        transport.create_subscription("/rig/episode", "rig_msgs/msg/EpisodeEvent", STATUS, self._on_episode_event)
+        transport.create_timer(1.0 / self.rate_hz, self._on_tick)
+        transport.create_timer(1.0 / params["status_rate_hz"], self._publish_status)
+        self.log.info("robot %s, task %s, %dx%d images, %.1f Hz, %s; acting randomly until weights arrive",
+                      self.robot_id, config.task, self.image_size, self.image_size, self.rate_hz,
+                      "exploring" if self.controller.explore else "greedy")  # fmt: skip
+
+    def _error(self, message: str) -> None:
+        self.log.warning("%s", message)
+        self.last_error = message
+
+    # ----- subscriptions ---------------------------------------------------------------------------------
+    def _on_frame(self, msg: Any) -> None:
+        try:
+            frame = model_image(msg, self.image_size)
+        except ValueError as error:
+            message = f"camera frame rejected: {error}"
+            if message != self._frame_error:  # once per kind of problem, not at the camera's rate
+                self._error(message)
+            self._frame_error = message
+            return
+        self._frame_error = ""
+        self._frame_id = str(msg.header.frame_id) or self._frame_id
+        self.controller.observe(frame)
+
+    def _on_goal_image(self, msg: Any) -> None:
+        try:
+            goal = model_image(msg, self.image_size)
+        except ValueError as error:
+            self._error(f"goal image rejected: {error}")
+            return
+        self.controller.set_goal_image(goal)
+        self.log.info("operator goal image set (%dx%d %s)", msg.width, msg.height, msg.encoding)
+
+    def _on_goal_clear(self, _msg: Any) -> None:
+        self.controller.clear_goal()
+        self.log.info("operator goal cleared: back to imagined goals")
+
+    def _on_goal_capture(self, _msg: Any) -> None:
+        try:
+            self.controller.capture_goal()
+        except ValueError as error:
+            self._error(f"goal capture failed: {error}")
+            return
+        self.log.info("operator goal set to the newest camera frame")
+
+    def _on_weights(self, msg: Any) -> None:
+        try:
+            if self.controller.load_weights(bundle_from_msg(msg)):
+                self.log.info("weights version %d loaded", self.controller.weights_version)
+        except (RigError, ValueError) as error:
+            self._error(f"weights rejected, keeping version {self.controller.weights_version}: {error}")
+
+    def _on_episode_event(self, msg: Any) -> None:
+        if msg.event != self._reset_done or msg.robot_id != self.robot_id:
+            return
+        if self.controller.reset_done(int(msg.episode_id)):
+            self.log.debug("reset after episode %d done; episode %d starts", msg.episode_id, self.controller.episode_id)
+
+    # ----- timers ----------------------------------------------------------------------------------------
+    def _on_tick(self) -> None:
+        decision: Decision = self.controller.tick()
+        if decision.transition is not None:
+            stamp = self.transport.now()
+            self._transitions.publish(transition_msg(self.transport, decision.transition, self.robot_id, stamp,
+                                                      self._frame_id))  # fmt: skip
+        if decision.action is not None:
+            self._command(decision.action)
+        if decision.reset_request is not None:
+            self._request_reset()
+        elif self.controller.resetting and time.monotonic() - self._reset_sent_at > RESET_RETRY_S:
+            self.log.warning("no RESET_DONE for episode %d yet; asking again", self.controller.episode_id)
+            self._request_reset()
+
+    def _request_reset(self) -> None:
+        self._reset_sent_at = time.monotonic()
+        header = self.transport.new("std_msgs/msg/Header", stamp=self.transport.now())
+        request = self.transport.new("rig_msgs/msg/EpisodeEvent", header=header, robot_id=self.robot_id,
+                                     episode_id=self.controller.episode_id, event=self._reset_request)  # fmt: skip
+        self._episode.publish(request)
+
+    def _command(self, action: np.ndarray) -> None:
+        velocity = action_to_velocity(action, self.action_scale, self.rate_hz)
+        self._cmd.publish(twist_msg(self.transport, velocity, self.transport.now()))
+
+    def _publish_status(self) -> None:
+        controller = self.controller
+        header = self.transport.new("std_msgs/msg/Header", stamp=self.transport.now())
+        self._status.publish(self.transport.new(
+            "rig_msgs/msg/PolicyStatus", header=header, robot_id=self.robot_id, mode=controller.mode.value,
+            weights_version=controller.weights_version, latent_distance_to_goal=controller.latent_distance,
+            episode_id=controller.episode_id, step=controller.step, last_error=self.last_error,
+        ))  # fmt: skip
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console script ``rig_policy_node [--ros-args ...]``: spin until SIGINT/SIGTERM."""
+    try:
+        transport = make_transport(NODE_NAME, argv=sys.argv if argv is None else argv)
+    except ValueError as error:  # a malformed --ros-args section
+        print(f"{NODE_NAME}: {error}", file=sys.stderr)
+        return 1
+    try:
+        PolicyNode(transport)
+        transport.spin()
+    except (RigError, ValueError) as error:  # bad parameters
+        transport.logger.error("%s", error)
+        return 1
+    finally:
+        transport.shutdown()
+    return 0

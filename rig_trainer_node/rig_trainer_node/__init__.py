@@ -1,0 +1,1 @@
+"""RIG trainer node: transitions from many robots -> episodes -> VAE + TD3 training -> versioned weights."""

@@ -1,0 +1,108 @@
+"""The trainer node: topics, timers and parameters wired to an EpisodeAssembler and a Trainer (see README.md)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rig_core.config import task_config
+from rig_core.errors import RigError
+from rig_core.weights import WeightsBundle
+from rig_trainer_node.assembler import EpisodeAssembler, TransitionError
+from rig_trainer_node.messages import ModelShape, step_from_msg, weights_msg
+from rig_trainer_node.trainer import ACTION_DIM, Trainer, trainer_config
+from rig_transport import LATCHED, REPLAY, STATUS, Transport, make_transport
+
+NODE_NAME = "trainer_node"
+DEFAULTS: dict[str, Any] = {
+    "task": "visual-reacher",
+    "image_size": 84,
+    "seed": 0,
+    "out_dir": "runs/trainer",
+    "weights_every_s": 5.0,
+    "status_rate_hz": 1.0,
+    "vae_from": "",
+    "config_overrides": "",
+}
+
+
+class TrainerNode:
+    """Transitions in; weights and status out; the learning runs in the Trainer's thread."""
+
+    def __init__(self, transport: Transport) -> None:
+        self.transport, self.log = transport, transport.logger
+        params = transport.declare_parameters(DEFAULTS)
+        if params["weights_every_s"] <= 0 or params["status_rate_hz"] <= 0:
+            raise ValueError("weights_every_s and status_rate_hz must be > 0")
+        config = trainer_config(task_config(params["task"]), params["seed"], params["image_size"],
+                                params["config_overrides"], params["vae_from"])  # fmt: skip
+        self.transitions_received = 0
+        self.last_error = ""
+        self._weights = transport.create_publisher("/rig/weights", "rig_msgs/msg/ModelWeights", LATCHED)
+        self._status = transport.create_publisher("/rig/trainer/status", "rig_msgs/msg/TrainerStatus", STATUS)
+        self.trainer = Trainer(config, Path(params["out_dir"]), self._publish_weights, self.log, self._error,
+                               params["weights_every_s"], 1.0 / params["status_rate_hz"])  # fmt: skip
+        config = self.trainer.config  # a resumed run keeps its saved config
+        self.shape = ModelShape(config.vae.image_size, ACTION_DIM, config.vae.latent_dim)
+        self.assembler = EpisodeAssembler()
+        transport.create_subscription("/rig/replay/transitions", "rig_msgs/msg/Transition", REPLAY, self._on_transition)
+        transport.create_timer(1.0 / params["status_rate_hz"], self._publish_status)
+        self.log.info("task %s, %dx%d images, out_dir %s; %s", config.task, self.shape.image_size, self.shape.image_size,
+                      params["out_dir"], "VAE pretrained" if self.trainer.pretrained else
+                      f"gathering {config.vae.num_images} random-exploration images for the VAE")  # fmt: skip
+        self.trainer.start()
+
+    def _error(self, message: str) -> None:
+        """Record a problem for the status (any thread)."""
+        self.last_error = message
+
+    def _on_transition(self, msg: Any) -> None:
+        try:
+            result = self.assembler.add(step_from_msg(msg, self.shape))
+        except TransitionError as error:
+            message = f"transition (robot {msg.robot_id!r}, episode {msg.episode_id}, step {msg.step}) rejected: {error}"
+            self.log.warning("%s", message)
+            self._error(message)
+            return
+        if result.note:
+            self.log.warning("%s", result.note)
+        if result.accepted:
+            self.transitions_received += 1
+        if result.episode is not None:
+            self.trainer.submit(result.episode)
+
+    def _publish_weights(self, bundle: WeightsBundle) -> None:
+        self._weights.publish(weights_msg(self.transport, bundle, self.transport.now()))
+
+    def _publish_status(self) -> None:
+        progress = self.trainer.progress
+        header = self.transport.new("std_msgs/msg/Header", stamp=self.transport.now())
+        self._status.publish(self.transport.new(
+            "rig_msgs/msg/TrainerStatus", header=header, transitions_received=self.transitions_received,
+            replay_size=progress.replay_size, gradient_steps=progress.gradient_steps, vae_steps=progress.vae_steps,
+            weights_version=progress.weights_version, critic_loss=progress.critic_loss, actor_loss=progress.actor_loss,
+            vae_loss=progress.vae_loss, last_error=self.last_error,
+        ))  # fmt: skip
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console script ``rig_trainer_node [--ros-args ...]``: train until SIGINT/SIGTERM, then checkpoint."""
+    try:
+        transport = make_transport(NODE_NAME, argv=sys.argv if argv is None else argv)
+    except ValueError as error:  # a malformed --ros-args section
+        print(f"{NODE_NAME}: {error}", file=sys.stderr)
+        return 1
+    node = None
+    try:
+        node = TrainerNode(transport)
+        transport.spin()
+    except (RigError, ValueError) as error:  # bad parameters, an unreadable checkpoint
+        transport.logger.error("%s", error)
+        return 1
+    finally:
+        if node is not None:
+            node.trainer.stop()
+        transport.shutdown()
+    return 0
