@@ -1,48 +1,18 @@
-"""Real DDS between real processes, isolated as in rig_transport/tests/conftest.py: Cyclone DDS on loopback only and
-a random ROS domain (100-200) of each test module's own, set before any DomainParticipant exists and inherited by
-the node processes. Nodes run from their installed console scripts and are always stopped at teardown."""
+"""Real DDS between real processes: each test module has a ROS domain of its own and Cyclone DDS on loopback;
+nodes run from their installed console scripts and are always stopped at teardown (see rig_transport.testing)."""
 
 from __future__ import annotations
 
-import random
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
-from drivers_testing import NodeProcess, TestNode
 
-from rig_transport.dds_backend import LOOPBACK_CONFIG
+from rig_transport.testing import isolated_dds_env, start_node, test_node
+
+__all__ = ["start_node", "test_node"]
 
 
 @pytest.fixture(scope="module", autouse=True)
 def isolated_dds() -> Iterator[int]:
-    """A random ROS_DOMAIN_ID in 100-200 for this module and a loopback-only Cyclone DDS."""
-    with pytest.MonkeyPatch.context() as patch:
-        domain = random.SystemRandom().randint(100, 200)
-        patch.setenv("ROS_DOMAIN_ID", str(domain))
-        patch.setenv("CYCLONEDDS_URI", LOOPBACK_CONFIG)
-        patch.delenv("RIG_TRANSPORT", raising=False)
+    with isolated_dds_env() as domain:
         yield domain
-
-
-@pytest.fixture
-def test_node() -> Iterator[TestNode]:
-    node = TestNode("test_peer")
-    yield node
-    node.stop()
-
-
-@pytest.fixture
-def start_node(tmp_path: Path) -> Iterator[Callable[[str, dict[str, Any]], NodeProcess]]:
-    nodes: list[NodeProcess] = []
-
-    def start(script: str, params: dict[str, Any]) -> NodeProcess:
-        nodes.append(NodeProcess(script, params, tmp_path / f"{script}_{len(nodes)}.log"))
-        return nodes[-1]
-
-    yield start
-    for node in nodes:
-        if node.alive():
-            node.process.kill()
-            node.process.wait()

@@ -11,12 +11,13 @@ from typing import Any
 
 import numpy as np
 import pytest
-from drivers_testing import TIMEOUT_S, NodeProcess, TestNode, script_args, write_folder, write_video
+from drivers_testing import write_folder, write_video
 
 from rig_core.images import to_model_input
 from rig_drivers.camera_node import EXIT_BAD_SOURCE, IMAGE_TOPIC
 from rig_transport import SENSOR_DATA
 from rig_transport.images import image_to_rgb
+from rig_transport.testing import TIMEOUT_S, NodeProcess, TestNode, script_args
 
 SCRIPT = "rig_camera_node"
 FRAME = f"test_camera_{os.getpid()}"  # frames of other test runs that share the domain are not ours

@@ -16,13 +16,13 @@ from typing import Any
 
 import numpy as np
 import pytest
-from drivers_testing import TIMEOUT_S, Listener, NodeProcess, TestNode
 
 from rig_core.envs import SawyerImageTask, make_task
 from rig_core.envs.tasks import TASKS
 from rig_drivers.sim_driver import episode_seed
 from rig_transport import COMMAND, LATCHED, SENSOR_DATA, STATUS, Publisher
 from rig_transport.images import image_to_rgb
+from rig_transport.testing import TIMEOUT_S, Listener, NodeProcess, TestNode
 
 ROBOT = f"sawyer_sim_{os.getpid()}"  # states and events of other test runs that share the domain are not ours
 OTHER_ROBOT = "other_robot"

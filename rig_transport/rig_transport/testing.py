@@ -1,0 +1,173 @@
+"""Test helpers for real DDS between real processes (needs pytest; imported by the packages' test suites only).
+
+* `isolated_dds_env`: a ROS domain of its own (100-232) and Cyclone DDS on loopback only, set before any
+  DomainParticipant exists and inherited by node processes, so parallel runs never hear each other.
+* `NodeProcess`: a node started from its installed console script with ``--ros-args`` parameters.
+* `TestNode` / `Listener`: a DDS peer in the test process and the messages of its subscriptions.
+* fixtures `test_node` and `start_node` (import them into a conftest to use them).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import queue
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rig_transport.dds_backend import LOOPBACK_CONFIG, DDSTransport
+from rig_transport.interface import QoSProfile
+
+TIMEOUT_S = 120.0
+"""Generous limit for any wait (process start with torch on a loaded machine, discovery); never an assertion on time."""
+_DOMAINS = itertools.count(random.SystemRandom().randint(0, 132))
+
+
+@contextmanager
+def isolated_dds_env() -> Iterator[int]:
+    """Within the block: a fresh ROS_DOMAIN_ID (100-232), loopback-only Cyclone DDS, the DDS transport."""
+    with pytest.MonkeyPatch.context() as patch:
+        domain = 100 + next(_DOMAINS) % 133
+        patch.setenv("ROS_DOMAIN_ID", str(domain))
+        patch.setenv("CYCLONEDDS_URI", LOOPBACK_CONFIG)
+        patch.delenv("RIG_TRANSPORT", raising=False)
+        yield domain
+
+
+def script_args(script: str, params: dict[str, Any]) -> list[str]:
+    """Command line of an installed console script with ``-p`` parameters (strings and bools YAML-quoted, like rcl)."""
+    args = [str(Path(sys.executable).parent / script), "--ros-args"]
+    for name, value in params.items():
+        args += ["-p", f"{name}:={json.dumps(value) if isinstance(value, (bool, str)) else value}"]
+    return args
+
+
+class NodeProcess:
+    """A process whose stdout and stderr go to a log file; a node by default (see `script_args`)."""
+
+    def __init__(self, script: str, params: dict[str, Any], log_path: Path, *, args: Sequence[str] | None = None) -> None:
+        self.log_path = log_path
+        with log_path.open("ab") as log:
+            command = list(args) if args is not None else script_args(script, params)
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, signum: int = signal.SIGTERM) -> int:
+        """Send ``signum`` and return the exit code (killed, and TimeoutExpired raised, if it does not stop)."""
+        if self.alive():
+            self.process.send_signal(signum)
+        try:
+            return self.process.wait(TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise
+
+    def kill(self) -> None:
+        """SIGKILL: a crash, with no chance to clean up."""
+        if self.alive():
+            self.process.kill()
+        self.process.wait()
+
+
+class Listener:
+    """Messages of one subscription, in arrival order."""
+
+    def __init__(self) -> None:
+        self.messages: queue.Queue[Any] = queue.Queue()
+
+    def clear(self) -> list[Any]:
+        """Take (and forget) the messages received so far."""
+        taken = []
+        while not self.messages.empty():
+            taken.append(self.messages.get_nowait())
+        return taken
+
+    def poll(self, predicate: Callable[[Any], bool], timeout_s: float) -> Any | None:
+        """The first message satisfying ``predicate`` within ``timeout_s``, else None (for resending requests)."""
+        deadline = time.monotonic() + timeout_s
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                msg = self.messages.get(timeout=left)
+            except queue.Empty:
+                return None
+            if predicate(msg):
+                return msg
+        return None
+
+    def wait_for(self, predicate: Callable[[Any], bool], what: str, *nodes: NodeProcess, timeout_s: float = TIMEOUT_S) -> Any:
+        """The first message satisfying ``predicate`` (fails after ``timeout_s``, or at once if one of ``nodes`` died)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            for node in nodes:
+                if not node.alive():
+                    pytest.fail(f"{node.log_path.name}: exited ({node.process.returncode}) while waiting for {what}; "
+                                f"log:\n{node.log()}")  # fmt: skip
+            try:
+                msg = self.messages.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            if predicate(msg):
+                return msg
+        logs = "".join(f"\n--- {node.log_path.name}:\n{node.log()}" for node in nodes)
+        pytest.fail(f"no {what} within {timeout_s} s{logs}")
+
+
+class TestNode:
+    """A DDSTransport in the test process, spinning on a background thread once started."""
+
+    __test__ = False
+
+    def __init__(self, name: str) -> None:
+        self.transport = DDSTransport(name, argv=[])
+        self._thread = threading.Thread(target=self.transport.spin, daemon=True)
+
+    def listen(self, topic: str, type_name: str, qos: QoSProfile) -> Listener:
+        listener = Listener()
+        self.transport.create_subscription(topic, type_name, qos, listener.messages.put)
+        return listener
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.transport.shutdown()
+        if self._thread.is_alive():
+            self._thread.join(TIMEOUT_S)
+
+
+@pytest.fixture
+def test_node() -> Iterator[TestNode]:
+    """A DDS peer named ``test_peer``, shut down at teardown."""
+    node = TestNode("test_peer")
+    yield node
+    node.stop()
+
+
+@pytest.fixture
+def start_node(tmp_path: Path) -> Iterator[Callable[..., NodeProcess]]:
+    """``start_node(script, params, args=None)`` starts a process logging to tmp_path; all are killed at teardown."""
+    nodes: list[NodeProcess] = []
+
+    def start(script: str, params: dict[str, Any], args: Sequence[str] | None = None) -> NodeProcess:
+        nodes.append(NodeProcess(script, params, tmp_path / f"{script}_{len(nodes)}.log", args=args))
+        return nodes[-1]
+
+    yield start
+    for node in nodes:
+        node.kill()
