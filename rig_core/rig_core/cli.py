@@ -1,8 +1,9 @@
-"""The `rig` command: `rig train` and `rig eval`.
+"""The `rig` command: `rig train`, `rig eval` and `rig up`.
 
 rig train --task visual-reacher --env-steps 10000 --seed 0 --out runs/reacher
 rig train --resume runs/reacher [--env-steps 20000]
 rig eval --checkpoint runs/reacher --episodes 20 [--goal-image goal.png]
+rig up sim                     # the ROS node graph without ROS (needs the `rig` bringup package, ./launch)
 """
 
 from __future__ import annotations
@@ -64,7 +65,19 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--strip", type=Path, help="where to save the frame strip (default: <run>/eval_strip.png)")
     evaluate.add_argument("--seed", type=int, default=0, help="seed of the evaluation goals (default: %(default)s)")
     evaluate.add_argument("--device", default="auto", help="torch device (default: %(default)s)")
+    commands.add_parser("up", help="start the node graph without ROS (see rig up --help)")
     return parser
+
+
+def _up(rest: list[str]) -> int:
+    """`rig up` lives in the bringup package (ROS-free too), so that rig_core knows nothing of nodes."""
+    try:
+        from rig_launch.up import main as up_main
+    except ImportError:
+        print("rig: error: `rig up` needs the bringup package: pip install -e ./launch (with the node packages)",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    return up_main(rest)
 
 
 def _device(name: str) -> str:
@@ -140,6 +153,9 @@ def _save_strip(frames: list[np.ndarray], goal: np.ndarray, path: Path, count: i
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `rig` console script."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["up"]:  # its own parser, in the bringup package
+        return _up(argv[1:])
     args = _parser().parse_args(argv)
     try:
         result = _train(args) if args.command == "train" else _eval(args)

@@ -1,0 +1,212 @@
+"""`rig up sim|real`: the node graph without ROS, over the Cyclone DDS transport.
+
+Starts the graph's nodes (`rig_launch.graph`) from their console scripts with the same parameter file that
+`ros2 launch` uses, writes each node's output to a log file, shows progress from the status topics, and
+stops every node cleanly on Ctrl-C (SIGINT to each, then SIGTERM and SIGKILL for any that hang).
+
+    rig up sim
+    rig up sim --params my_params.yaml --set trainer_node.out_dir=runs/lab1 --log-dir runs/lab1/logs
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+from rig_launch.graph import DEFAULT_PARAMS_FILE, GRAPHS, NodeSpec
+
+STOP_GRACE_S = 20.0
+"""How long a node may take to shut down cleanly (the trainer writes a checkpoint) before it is terminated."""
+POLL_S = 0.5
+
+
+class UpError(Exception):
+    """A problem that stops `rig up` before any node runs (bad arguments, missing scripts or files)."""
+
+
+@dataclass
+class RunningNode:
+    """A started node process and its log file."""
+
+    spec: NodeSpec
+    process: subprocess.Popen
+    log_path: Path
+    reported_exit: bool = False
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def log_tail(self, lines: int = 15) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def node_command(spec: NodeSpec, params_file: Path, overrides: dict[str, str]) -> list[str]:
+    """The node's console script with ``--ros-args --params-file FILE -p NAME:=VALUE ...``."""
+    script = shutil.which(spec.executable) or shutil.which(spec.executable, path=str(Path(sys.executable).parent))
+    if script is None:
+        raise UpError(f"console script {spec.executable!r} not found: install the {spec.package} package "
+                      f"(pip install -e ./{spec.package})")  # fmt: skip
+    command = [script, "--ros-args", "--params-file", str(params_file)]
+    for name, value in overrides.items():
+        command += ["-p", f"{name}:={value}"]
+    return command
+
+
+def parse_sets(items: list[str], graph: tuple[NodeSpec, ...]) -> dict[str, dict[str, str]]:
+    """``node_name.param=value`` items, grouped by node (values stay text: each node types them like rcl does)."""
+    names = {spec.name for spec in graph}
+    per_node: dict[str, dict[str, str]] = {name: {} for name in names}
+    for item in items:
+        key, sep, value = item.partition("=")
+        node, dot, param = key.partition(".")
+        if not sep or not dot or not param:
+            raise UpError(f"--set {item!r} is not of the form NODE.PARAM=VALUE")
+        if node not in names:
+            raise UpError(f"--set {item!r}: no node {node!r} in this graph (nodes: {', '.join(sorted(names))})")
+        per_node[node][param] = value
+    return per_node
+
+
+def start_nodes(graph: tuple[NodeSpec, ...], params_file: Path, sets: dict[str, dict[str, str]],
+                log_dir: Path) -> list[RunningNode]:  # fmt: skip
+    """Start every node in its own session (so Ctrl-C reaches `rig up` alone, which then stops them in order)."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "RIG_TRANSPORT": "dds", "PYTHONUNBUFFERED": "1"}
+    commands = [node_command(spec, params_file, sets[spec.name]) for spec in graph]  # all found before any starts
+    running = []
+    for spec, command in zip(graph, commands):
+        log_path = log_dir / f"{spec.name}.log"
+        with log_path.open("ab") as log:
+            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        running.append(RunningNode(spec, process, log_path))
+    return running
+
+
+def stop_nodes(nodes: list[RunningNode], grace_s: float = STOP_GRACE_S) -> dict[str, int]:
+    """SIGINT to every node, wait up to ``grace_s``, then SIGTERM, then SIGKILL; returns the exit codes."""
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
+        for node in nodes:
+            if node.alive():
+                node.process.send_signal(signum)
+        deadline = time.monotonic() + (grace_s if signum != signal.SIGKILL else 10.0)
+        while any(node.alive() for node in nodes) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    return {node.spec.name: node.process.wait() for node in nodes}
+
+
+class StatusMonitor:
+    """Newest /rig/policy/status and /rig/trainer/status, received over the DDS transport on a background thread."""
+
+    def __init__(self) -> None:
+        from rig_transport.dds_backend import DDSTransport
+
+        from rig_transport import STATUS
+
+        self.policy: Any = None
+        self.trainer: Any = None
+        self.transport = DDSTransport("rig_up", argv=[])
+        self.transport.create_subscription("/rig/policy/status", "rig_msgs/msg/PolicyStatus", STATUS, self._on_policy)
+        self.transport.create_subscription("/rig/trainer/status", "rig_msgs/msg/TrainerStatus", STATUS, self._on_trainer)
+        self._thread = threading.Thread(target=self.transport.spin, daemon=True)
+        self._thread.start()
+
+    def _on_policy(self, msg: Any) -> None:
+        self.policy = msg
+
+    def _on_trainer(self, msg: Any) -> None:
+        self.trainer = msg
+
+    def summary(self) -> dict[str, str]:
+        """Short fields for the progress line."""
+        fields: dict[str, str] = {}
+        if self.policy is not None:
+            fields |= {"mode": self.policy.mode, "episode": str(self.policy.episode_id),
+                       "weights": f"v{self.policy.weights_version}"}  # fmt: skip
+        if self.trainer is not None:
+            fields |= {"replay": str(self.trainer.replay_size), "td3": str(self.trainer.gradient_steps),
+                       "vae": str(self.trainer.vae_steps)}  # fmt: skip
+        return fields
+
+    def transitions(self) -> int:
+        return int(self.trainer.transitions_received) if self.trainer is not None else 0
+
+    def close(self) -> None:
+        self.transport.shutdown()
+        self._thread.join(10.0)
+
+
+def supervise(nodes: list[RunningNode], monitor: StatusMonitor | None, stop: threading.Event) -> None:
+    """Show progress until ``stop`` is set; report (once) every node that exits on its own."""
+    from tqdm import tqdm
+
+    with tqdm(desc="transitions at the trainer", unit="", disable=monitor is None, dynamic_ncols=True) as bar:
+        while not stop.wait(POLL_S):
+            for node in nodes:
+                if not node.alive() and not node.reported_exit:
+                    node.reported_exit = True
+                    tqdm.write(f"rig up: {node.spec.name} exited with code {node.process.returncode}; "
+                               f"last lines of {node.log_path}:\n{node.log_tail()}")  # fmt: skip
+            if all(node.reported_exit for node in nodes):
+                tqdm.write("rig up: every node has exited")
+                return
+            if monitor is not None:
+                bar.n = monitor.transitions()
+                bar.set_postfix(monitor.summary(), refresh=False)
+                bar.refresh()
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def parser() -> argparse.ArgumentParser:
+    result = _Parser(prog="rig up", description="Start the RIG node graph without ROS (Cyclone DDS); Ctrl-C stops it.")
+    result.add_argument("graph", choices=sorted(GRAPHS),
+                        help="sim: MuJoCo Sawyer + policy + trainer; real: camera + policy + trainer")
+    result.add_argument("--params", type=Path, default=DEFAULT_PARAMS_FILE,
+                        help="ROS 2 parameter file (default: the packaged rig_params.yaml)")
+    result.add_argument("--set", action="append", default=[], metavar="NODE.PARAM=VALUE",
+                        help="override one node's parameter, e.g. --set trainer_node.out_dir=runs/lab1 (repeatable)")
+    result.add_argument("--log-dir", type=Path, default=Path("runs/up/logs"),
+                        help="one log file per node (default: %(default)s)")
+    result.add_argument("--no-progress", action="store_true", help="no progress line (no status subscription)")
+    return result  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `rig up`; returns 0 when every node stopped cleanly on Ctrl-C/SIGTERM."""
+    args = parser().parse_args(argv)
+    graph = GRAPHS[args.graph]
+    try:
+        if not args.params.is_file():
+            raise UpError(f"parameter file {args.params} does not exist")
+        nodes = start_nodes(graph, args.params.resolve(), parse_sets(args.set, graph), args.log_dir)
+    except (UpError, OSError) as error:
+        print(f"rig up: error: {error}", file=sys.stderr)
+        return 1
+    print(f"rig up {args.graph}: " + ", ".join(f"{n.spec.name} (pid {n.process.pid})" for n in nodes)
+          + f"; parameters {args.params}; logs in {args.log_dir}/; Ctrl-C stops", flush=True)  # fmt: skip
+    stop = threading.Event()
+    previous = {signum: signal.signal(signum, lambda *_: stop.set()) for signum in (signal.SIGINT, signal.SIGTERM)}
+    monitor = None if args.no_progress else StatusMonitor()
+    try:
+        supervise(nodes, monitor, stop)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        codes = stop_nodes(nodes)
+        if monitor is not None:
+            monitor.close()
+    print("rig up: stopped " + ", ".join(f"{name} ({code})" for name, code in codes.items()), flush=True)
+    clean = stop.is_set() and all(code == 0 for code in codes.values())
+    return 0 if clean else 1
