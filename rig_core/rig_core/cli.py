@@ -3,6 +3,7 @@
 rig train --task visual-reacher --env-steps 10000 --seed 0 --out runs/reacher
 rig train --resume runs/reacher [--env-steps 20000]
 rig eval --checkpoint runs/reacher --episodes 20 [--goal-image goal.png]
+rig export --checkpoint runs/reacher --out reacher_policy.safetensors   # for policy nodes (weights_file)
 rig up sim                     # the ROS node graph without ROS (needs the `rig` bringup package, ./launch)
 """
 
@@ -65,6 +66,10 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--strip", type=Path, help="where to save the frame strip (default: <run>/eval_strip.png)")
     evaluate.add_argument("--seed", type=int, default=0, help="seed of the evaluation goals (default: %(default)s)")
     evaluate.add_argument("--device", default="auto", help="torch device (default: %(default)s)")
+    export = commands.add_parser("export", help="write a checkpoint's policy weights to a file for policy nodes")
+    export.add_argument("--checkpoint", type=Path, required=True, help="a run directory or its checkpoint/")
+    export.add_argument("--out", type=Path, required=True, help="the .safetensors file to write")
+    export.add_argument("--version", type=_positive, default=1, help="weights version to stamp (default: %(default)s)")
     commands.add_parser("up", help="start the node graph without ROS (see rig up --help)")
     return parser
 
@@ -112,12 +117,28 @@ def _train(args: argparse.Namespace) -> dict:
     return train(config, args.out, _device(args.device), not args.no_progress)
 
 
+def _run_dir(checkpoint: Path) -> Path:
+    return checkpoint.parent if checkpoint.name == "checkpoint" else checkpoint
+
+
+def _export(args: argparse.Namespace) -> dict:
+    from rig_core.policy import load_trained
+    from rig_core.weights import pack_policy_weights, write_weights_file
+
+    agent, env, state = load_trained(_run_dir(args.checkpoint) / "checkpoint", "cpu")
+    env.close()
+    bundle = pack_policy_weights(agent, args.version)
+    write_weights_file(bundle, args.out)
+    return {"out": str(args.out), "task": bundle.task, "version": bundle.version, "sha256": bundle.sha256,
+            "trained_env_steps": state["counters"]["env_steps"]}  # fmt: skip
+
+
 def _eval(args: argparse.Namespace) -> dict:
     from rig_core.evaluation import evaluate, run_episode
     from rig_core.images import read_rgb, to_model_input
     from rig_core.policy import load_trained
 
-    run_dir = args.checkpoint.parent if args.checkpoint.name == "checkpoint" else args.checkpoint
+    run_dir = _run_dir(args.checkpoint)
     agent, env, state = load_trained(run_dir / "checkpoint", _device(args.device))
     try:
         summary: dict = {
@@ -158,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         return _up(argv[1:])
     args = _parser().parse_args(argv)
     try:
-        result = _train(args) if args.command == "train" else _eval(args)
+        result = {"train": _train, "eval": _eval, "export": _export}[args.command](args)
     except RigError as error:
         print(f"rig: error: {error}", file=sys.stderr)
         return 1

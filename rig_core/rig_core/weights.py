@@ -7,9 +7,10 @@ import copy
 import hashlib
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load, save
 
 from rig_core.agent import RIGAgent
@@ -45,10 +46,33 @@ def pack_policy_weights(agent: RIGAgent, version: int) -> WeightsBundle:
         raise WeightsError("Oracle agents act on true states: they have no image policy to send")
     tensors = module_tensors("encoder", agent.vae.encoder) | module_tensors("actor", agent.td3.actor)
     tensors |= {"prior.mean": torch.as_tensor(agent.prior.mean), "prior.std": torch.as_tensor(agent.prior.std)}
-    data = save(tensors, metadata={"format": FORMAT, "version": str(version)})
     config = agent.config
-    return WeightsBundle(FORMAT, version, hashlib.sha256(data).hexdigest(), config.task, config.vae.image_size,
-                         config.vae.latent_dim, agent.action_dim, json.dumps(config.to_dict()), data)  # fmt: skip
+    fields = {"format": FORMAT, "version": version, "task": config.task, "image_size": config.vae.image_size,
+              "latent_dim": config.vae.latent_dim, "action_dim": agent.action_dim,
+              "config_json": json.dumps(config.to_dict())}  # fmt: skip
+    data = save(tensors, metadata={name: str(value) for name, value in fields.items()})  # self-describing as a file
+    return WeightsBundle(sha256=hashlib.sha256(data).hexdigest(), data=data, **fields)
+
+
+def write_weights_file(bundle: WeightsBundle, path: Path) -> None:
+    """Save a bundle as one .safetensors file (its data: the metadata carries the other fields)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(bundle.data)
+
+
+def read_weights_file(path: Path) -> WeightsBundle:
+    """The bundle in a file written by `write_weights_file` (checked when loaded, like one from the topic)."""
+    try:
+        data = path.read_bytes()
+        metadata = safe_open(str(path), "pt").metadata() or {}
+        fields = {name: metadata[name] for name in ("format", "version", "task", "image_size", "latent_dim",
+                                                     "action_dim", "config_json")}  # fmt: skip
+        numbers = {name: int(fields[name]) for name in ("version", "image_size", "latent_dim", "action_dim")}
+    except OSError as error:
+        raise WeightsError(f"cannot read weights file {path}: {error}") from error
+    except (SafetensorError, KeyError, ValueError) as error:
+        raise WeightsError(f"{path} is not a rig weights file (safetensors with the bundle's metadata): {error}") from error
+    return WeightsBundle(sha256=hashlib.sha256(data).hexdigest(), data=data, **(fields | numbers))
 
 
 def load_policy_weights(agent: RIGAgent, bundle: WeightsBundle) -> None:

@@ -15,12 +15,15 @@ import cv2
 import numpy as np
 import pytest
 
+from rig_core.agent import RIGAgent
 from rig_core.checkpoint import load_checkpoint
 from rig_core.cli import main
 from rig_core.envs import make_task
 from rig_core.images import write_rgb
+from rig_core.policy import load_trained
 from rig_core.replay_log import ReplayLog
 from rig_core.train import Run
+from rig_core.weights import load_policy_weights, read_weights_file
 
 TINY = [
     "vae.num_images=64", "vae.pretrain_epochs=2", "vae.batches_per_epoch=2", "vae.batch_size=16",
@@ -79,6 +82,20 @@ def test_eval_towards_a_goal_image_file(tmp_path, capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["final_latent_distance"] >= 0.0 and len(report["final_state"]) == 2
     assert cv2.imread(str(strip)).shape == (2 * 48, 2 * 48 * 9, 3)  # 8 frames + the goal, scaled x2
+
+    capsys.readouterr()
+    assert main(["export", "--checkpoint", str(out), "--out", str(tmp_path / "policy.safetensors"), "--version", "4"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    bundle = read_weights_file(tmp_path / "policy.safetensors")
+    assert (bundle.version, bundle.sha256, bundle.task, bundle.image_size) == (4, report["sha256"], "visual-reacher", 48)
+    trained, env, _ = load_trained(out / "checkpoint")
+    env.close()
+    fresh = RIGAgent(trained.config, state_dim=0, action_dim=2)
+    load_policy_weights(fresh, bundle)  # every check passes, and it acts as the checkpoint's policy does
+    images = np.random.default_rng(0).integers(0, 256, (3, 48, 48, 3), dtype=np.uint8)
+    latents = trained.encode(images)
+    np.testing.assert_allclose(fresh.encode(images), latents, atol=1e-6)
+    np.testing.assert_allclose(fresh.act(latents, latents[::-1].copy()), trained.act(latents, latents[::-1].copy()), atol=1e-6)
 
 
 def test_oracle_and_relabelling_flags_reach_the_saved_config(tmp_path):

@@ -6,10 +6,11 @@ import hashlib
 import numpy as np
 import pytest
 import torch
+from safetensors.torch import save_file
 
 from rig_core.agent import RIGAgent
 from rig_core.config import apply_overrides, task_config
-from rig_core.weights import WeightsError, load_policy_weights, pack_policy_weights
+from rig_core.weights import WeightsError, load_policy_weights, pack_policy_weights, read_weights_file, write_weights_file
 
 CONFIG = apply_overrides(task_config("visual-reacher"), ["vae.image_size=48", "vae.latent_dim=4", "td3.hidden_sizes=32"])
 IMAGES = np.random.default_rng(0).integers(0, 256, (4, 48, 48, 3), dtype=np.uint8)
@@ -64,3 +65,18 @@ def test_weights_of_another_architecture_do_not_fit():
     with pytest.raises(WeightsError, match="do not fit"):
         load_policy_weights(policy, pack_policy_weights(trainer, version=1))
     np.testing.assert_array_equal(actions(policy), before)
+
+
+def test_a_weights_file_round_trips_and_a_foreign_file_is_a_clear_error(tmp_path):
+    trainer, policy = agents()
+    bundle = pack_policy_weights(trainer, version=7)
+    write_weights_file(bundle, tmp_path / "policy.safetensors")
+    assert read_weights_file(tmp_path / "policy.safetensors") == bundle
+    load_policy_weights(policy, read_weights_file(tmp_path / "policy.safetensors"))
+    np.testing.assert_allclose(actions(policy), actions(trainer), atol=1e-6)
+
+    save_file({"x": torch.zeros(2)}, str(tmp_path / "plain.safetensors"))  # safetensors, but no bundle metadata
+    (tmp_path / "junk.safetensors").write_bytes(b"not safetensors at all")
+    for name, message in [("plain", "not a rig weights file"), ("junk", "not a rig weights file"), ("missing", "cannot read")]:
+        with pytest.raises(WeightsError, match=message):
+            read_weights_file(tmp_path / f"{name}.safetensors")

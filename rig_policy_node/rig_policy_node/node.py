@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,6 +13,7 @@ import numpy as np
 from rig_core.config import apply_overrides, task_config
 from rig_core.envs.tasks import TASKS
 from rig_core.errors import RigError
+from rig_core.weights import read_weights_file
 from rig_policy_node.controller import Decision, PolicyController, action_to_velocity
 from rig_policy_node.messages import bundle_from_msg, model_image, transition_msg, twist_msg
 from rig_transport import COMMAND, LATCHED, REPLAY, SENSOR_DATA, STATUS, Transport, make_transport
@@ -24,6 +26,7 @@ DEFAULTS: dict[str, Any] = {
     "rate_hz": 10.0,
     "explore": True,
     "status_rate_hz": 2.0,
+    "weights_file": "",
 }
 RESET_RETRY_S = 5.0
 """Ask again for a reset that has not been answered after this long (the driver may have started late)."""
@@ -45,6 +48,8 @@ class PolicyNode:
         spec = TASKS[config.task]
         self.action_scale = spec.action_scale
         self.controller = PolicyController(config, spec.horizon, bool(params["explore"]), np.random.default_rng())
+        if params["weights_file"]:  # e.g. from `rig export`; a bad file stops the node with the reason (RigError)
+            self.controller.load_weights(read_weights_file(Path(params["weights_file"])))
         self.last_error = ""
         self._frame_error = ""
         self._frame_id = "rig_camera"
@@ -64,9 +69,11 @@ class PolicyNode:
         transport.create_subscription("/rig/episode", "rig_msgs/msg/EpisodeEvent", STATUS, self._on_episode_event)
         transport.create_timer(1.0 / self.rate_hz, self._on_tick)
         transport.create_timer(1.0 / params["status_rate_hz"], self._publish_status)
-        self.log.info("robot %s, task %s, %dx%d images, %.1f Hz, %s; acting randomly until weights arrive",
-                      self.robot_id, config.task, self.image_size, self.image_size, self.rate_hz,
-                      "exploring" if self.controller.explore else "greedy")  # fmt: skip
+        version = self.controller.weights_version
+        weights = f"weights version {version} from {params['weights_file']}" if version else "random until weights arrive"
+        mode = "exploring" if self.controller.explore else "greedy"
+        self.log.info("robot %s, task %s, %dx%d images, %.1f Hz, %s; %s", self.robot_id, config.task, self.image_size,
+                      self.image_size, self.rate_hz, mode, weights)  # fmt: skip
 
     def _error(self, message: str) -> None:
         self.log.warning("%s", message)

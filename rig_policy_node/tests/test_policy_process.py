@@ -10,7 +10,7 @@ import torch
 
 from rig_core.agent import RIGAgent
 from rig_core.config import apply_overrides, task_config
-from rig_core.weights import WeightsBundle, pack_policy_weights
+from rig_core.weights import WeightsBundle, pack_policy_weights, write_weights_file
 from rig_transport import COMMAND, LATCHED, REPLAY, SENSOR_DATA, STATUS
 from rig_transport.images import image_to_rgb, rgb_to_image
 
@@ -106,3 +106,20 @@ def test_policy_node_acts_runs_episodes_and_takes_weights_and_goals(test_node, s
     alive = status.wait_for(lambda m: m.mode == "operator_goal" and m.weights_version == 1, "a status after it", policy)
     assert alive.robot_id == ROBOT and policy.alive()
     assert policy.stop(signal.SIGTERM) == 0
+
+
+def test_policy_node_starts_with_a_weights_file_and_stops_on_a_bad_one(test_node, start_node, tmp_path):
+    torch.manual_seed(0)
+    config = apply_overrides(task_config("visual-reacher"), ["td3.hidden_sizes=32,32"])
+    write_weights_file(pack_policy_weights(RIGAgent(config, 0, 2), version=5), tmp_path / "policy.safetensors")
+    status = test_node.listen("/rig/policy/status", "rig_msgs/msg/PolicyStatus", STATUS)
+    test_node.start()
+    policy = start_node("rig_policy_node", {"robot_id": ROBOT, "weights_file": str(tmp_path / "policy.safetensors")})
+    first = status.wait_for(lambda m: True, "a status", policy)
+    assert (first.weights_version, first.mode) == (5, "imagined_goal")
+    assert policy.stop() == 0
+
+    (tmp_path / "junk.safetensors").write_bytes(b"junk")
+    bad = start_node("rig_policy_node", {"robot_id": ROBOT, "weights_file": str(tmp_path / "junk.safetensors")})
+    assert bad.process.wait(120) == 1
+    assert "junk.safetensors is not a rig weights file" in bad.log() and "Traceback" not in bad.log()
