@@ -20,7 +20,7 @@ setup(
         (f"share/{PACKAGE}/launch", glob("launch/*.launch.py")),
         (f"share/{PACKAGE}/config", glob("rig_launch/config/*.yaml")),
     ],
-    install_requires=["setuptools", "pyyaml>=6", "tqdm>=4.66", "rig-transport"],
+    install_requires=["setuptools", "pyyaml>=6", "tqdm>=4.66", "rig-core", "rig-transport"],
     extras_require={"test": ["pytest>=8"]},
     zip_safe=False,
 )

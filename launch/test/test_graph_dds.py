@@ -9,6 +9,7 @@ import math
 import os
 import re
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import numpy as np
 import pytest
 from rig_transport.testing import NodeProcess, TestNode
 
+from rig_core.images import write_rgb
 from rig_core.weights import read_weights_file
 from rig_transport import COMMAND, LATCHED, REPLAY, SENSOR_DATA, STATUS
 
@@ -199,3 +201,26 @@ def test_a_trained_policy_reaches_an_operator_goal_image(test_node: TestNode, st
 @pytest.fixture(autouse=True)
 def _trained_policy_present() -> None:
     assert TRAINED_POLICY.is_file(), f"{TRAINED_POLICY} is part of the repository"
+
+
+def test_rig_goal_sets_captures_and_clears_the_goal(test_node: TestNode, start_node, tmp_path):
+    """The operator's command line: a goal image file of another size, the current frame, back to imagined goals."""
+    statuses = test_node.listen("/rig/policy/status", "rig_msgs/msg/PolicyStatus", STATUS)
+    test_node.start()
+    sim = start_node("rig_sim_sawyer_node", {})
+    policy = start_node("rig_policy_node", {"explore": False, "weights_file": str(TRAINED_POLICY), "status_rate_hz": 5.0})
+    statuses.wait_for(lambda m: m.mode == "imagined_goal", "the policy acting on imagined goals", sim, policy)
+    goal_file = tmp_path / "goal.jpg"
+    write_rgb(goal_file, np.random.default_rng(0).integers(0, 256, (120, 160, 3), np.uint8))
+    (tmp_path / "notes.txt").write_text("not an image")
+
+    def rig_goal(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([RIG, "goal", *args], capture_output=True, text=True, timeout=120)
+
+    for args, mode in [([str(goal_file)], "operator_goal"), (["--clear"], "imagined_goal"), (["--capture"], "operator_goal")]:
+        result = rig_goal(*args)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip().endswith(f"is in mode {mode}")
+    result = rig_goal(str(tmp_path / "notes.txt"))
+    assert result.returncode == 1 and result.stderr.count("\n") == 1 and "not a readable image" in result.stderr
+    assert policy.alive() and sim.alive()

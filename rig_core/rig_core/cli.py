@@ -5,11 +5,13 @@ rig train --resume runs/reacher [--env-steps 20000]
 rig eval --checkpoint runs/reacher --episodes 20 [--goal-image goal.png]
 rig export --checkpoint runs/reacher --out reacher_policy.safetensors   # for policy nodes (weights_file)
 rig up sim                     # the ROS node graph without ROS (needs the `rig` bringup package, ./launch)
+rig goal goal.png | --capture | --clear                                # the operator's goal image
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -71,18 +73,22 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--out", type=Path, required=True, help="the .safetensors file to write")
     export.add_argument("--version", type=_positive, default=1, help="weights version to stamp (default: %(default)s)")
     commands.add_parser("up", help="start the node graph without ROS (see rig up --help)")
+    commands.add_parser("goal", help="set, capture or clear the robot's goal image (see rig goal --help)")
     return parser
 
 
-def _up(rest: list[str]) -> int:
-    """`rig up` lives in the bringup package (ROS-free too), so that rig_core knows nothing of nodes."""
+BRINGUP_COMMANDS = ("up", "goal")
+"""Subcommands that live in the bringup package (`rig_launch`), so that rig_core knows nothing of nodes."""
+
+
+def _bringup(command: str, rest: list[str]) -> int:
     try:
-        from rig_launch.up import main as up_main
+        module = importlib.import_module(f"rig_launch.{command}")
     except ImportError:
-        print("rig: error: `rig up` needs the bringup package: pip install -e ./launch (with the node packages)",
+        print(f"rig: error: `rig {command}` needs the bringup package: pip install -e ./launch (with the node packages)",
               file=sys.stderr)  # fmt: skip
         return 1
-    return up_main(rest)
+    return module.main(rest)
 
 
 def _device(name: str) -> str:
@@ -175,8 +181,8 @@ def _save_strip(frames: list[np.ndarray], goal: np.ndarray, path: Path, count: i
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `rig` console script."""
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["up"]:  # its own parser, in the bringup package
-        return _up(argv[1:])
+    if argv[:1] and argv[0] in BRINGUP_COMMANDS:  # their own parsers, in the bringup package
+        return _bringup(argv[0], argv[1:])
     args = _parser().parse_args(argv)
     try:
         result = {"train": _train, "eval": _eval, "export": _export}[args.command](args)
