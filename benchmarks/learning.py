@@ -6,12 +6,17 @@ paper's axis window and its approximate RIG level.
 
     python benchmarks/learning.py --task visual-reacher --seeds 0 1 2 --variants rig oracle
     python benchmarks/learning.py --task visual-reacher --seeds 0 --variants none future prior
+
+`{seed}` in a --set value is replaced by the run's seed (e.g. to reuse each seed's pretrained VAE). After
+training, every run is evaluated once more on FINAL_EVAL_EPISODES fresh goals (`rig eval`), the precise
+number the summary reports beside the learning curve's last point.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import platform
 import subprocess
@@ -24,6 +29,8 @@ import numpy as np
 from rig_core.evaluation import PRIMARY_METRIC
 
 HERE = Path(__file__).parent
+FINAL_EVAL_EPISODES = 100
+FINAL_EVAL_SEED = 424242
 VARIANTS = {
     "rig": [],
     "oracle": ["--oracle"],
@@ -49,7 +56,7 @@ def run_one(task: str, variant: str, seed: int, env_steps: int, overrides: list[
     if (out / "checkpoint" / "state.json").is_file():
         command = rig + ["--resume", str(out), "--env-steps", str(env_steps)]
     else:
-        sets = [arg for item in overrides for arg in ("--set", item)]
+        sets = [arg for item in overrides for arg in ("--set", item.replace("{seed}", str(seed)))]
         command = rig + [
             "--task",
             task,
@@ -66,6 +73,12 @@ def run_one(task: str, variant: str, seed: int, env_steps: int, overrides: list[
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a") as handle:
         subprocess.run(command, env=env, stdout=handle, stderr=subprocess.STDOUT, check=True)
+    final = out / "final_eval.json"
+    if not final.is_file() or json.loads(final.read_text())["trained_env_steps"] != env_steps:
+        evaluation = [rig[0], "eval", "--checkpoint", str(out), "--episodes", str(FINAL_EVAL_EPISODES), "--seed",
+                      str(FINAL_EVAL_SEED)]  # fmt: skip
+        result = subprocess.run(evaluation, env=env, capture_output=True, text=True, check=True)
+        final.write_text(result.stdout)
     return out
 
 
@@ -107,21 +120,36 @@ def plot(task: str, rows: list[dict], metric: str, path: Path) -> None:
     plt.close(figure)
 
 
-def summary(task: str, rows: list[dict], metric: str, command: str) -> str:
+def final_evaluations(runs: dict[tuple[str, int], Path], metric: str) -> dict[tuple[str, int], float]:
+    """The FINAL_EVAL_EPISODES-episode evaluation of each finished run that has one."""
+    values = {}
+    for key, out in runs.items():
+        path = out / "final_eval.json"
+        if path.is_file():
+            values[key] = float(json.loads(path.read_text())[metric])
+    return values
+
+
+def summary(task: str, rows: list[dict], metric: str, command: str, finals_100: dict[tuple[str, int], float]) -> str:
     machine = f"{platform.machine()}, {os.cpu_count()} cores, no GPU"
     lines = [f"# {task}: learning quality", "", f"Command: `{command}`", f"Machine: {machine}.", "",
-             f"Final-step {metric} (m), evaluated on env-sampled goal images (greedy policy):", "",
-             "| variant | seeds | env steps | mean | std | per seed | wall time (min, mean) |",
+             f"{metric} (m) on env-sampled goal images (greedy policy): the learning curve's last evaluation (fresh goals",
+             f"each time, as in the authors' runs), and one final evaluation of the trained policy on {FINAL_EVAL_EPISODES}",
+             "fresh goals (the more precise number; per seed in brackets).", "",
+             "| variant | seeds | env steps | curve's last point: mean ± std | final eval, "
+             f"{FINAL_EVAL_EPISODES} goals: mean ± std | per seed | wall time (min, mean) |",
              "| --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
     for variant in dict.fromkeys(row["variant"] for row in rows):
         mine = [row for row in rows if row["variant"] == variant]
         last = max(row["env_steps"] for row in mine)
-        finals = [row for row in mine if row["env_steps"] == last]
-        values = [row[metric] for row in finals]
-        per_seed = ", ".join(f"{row[metric]:.3f}" for row in finals)
-        minutes = np.mean([row["wall_time_s"] for row in finals]) / 60
-        stats = f"{np.mean(values):.3f} | {np.std(values):.3f}"
-        lines.append(f"| {variant} | {len(finals)} | {int(last)} | {stats} | {per_seed} | {minutes:.1f} |")
+        ends = [row for row in mine if row["env_steps"] == last]
+        curve = [row[metric] for row in ends]
+        precise = [finals_100[(variant, int(row["seed"]))] for row in ends if (variant, int(row["seed"])) in finals_100]
+        final_text = f"{np.mean(precise):.3f} ± {np.std(precise):.3f}" if precise else "n/a"
+        per_seed = ", ".join(f"{value:.3f}" for value in precise)
+        minutes = np.mean([row["wall_time_s"] for row in ends]) / 60
+        lines.append(f"| {variant} | {len(ends)} | {int(last)} | {np.mean(curve):.3f} ± {np.std(curve):.3f} | "
+                     f"**{final_text}** | {per_seed} | {minutes:.1f} |")  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
@@ -151,7 +179,7 @@ def main() -> None:
     metric = PRIMARY_METRIC[args.task]
     plot(args.task, rows, metric, Path(f"{stem}_learning.png"))
     command = "python benchmarks/learning.py " + " ".join(sys.argv[1:])
-    Path(f"{stem}_learning.md").write_text(summary(args.task, rows, metric, command))
+    Path(f"{stem}_learning.md").write_text(summary(args.task, rows, metric, command, final_evaluations(runs, metric)))
     print(Path(f"{stem}_learning.md").read_text())
 
 

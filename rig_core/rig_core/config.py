@@ -113,7 +113,8 @@ class TrainConfig:
     updates_per_step: int = 5
     min_steps_before_training: int = 128
     eval_every: int = 1000
-    eval_episodes: int = 10
+    eval_episodes: int = 20
+    """Fresh env-sampled goal images per evaluation: the authors evaluated 1,000 steps per epoch (20 reacher episodes)."""
     checkpoint_every: int = 1000
     prior_from_data: bool = True
     """Sample imagined goals from N(mean, std^2) of the encoder means (paper-era, trap 3) instead of N(0, I)."""
@@ -157,8 +158,9 @@ _PUSHER_VAE = VAEConfig(
     online_every=3000,
     online_batches=600,
 )
-_PUSHER_TRAIN = TrainConfig(
-    env_steps=505_000, updates_per_step=4, min_steps_before_training=1000, eval_every=5000, checkpoint_every=5000
+_PUSHER_TRAIN = TrainConfig(  # 1,000 eval steps = 10 episodes of 100
+    env_steps=505_000, updates_per_step=4, min_steps_before_training=1000, eval_every=5000, eval_episodes=10,
+    checkpoint_every=5000,
 )
 
 TASK_CONFIGS: dict[str, RigConfig] = {

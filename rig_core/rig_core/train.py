@@ -29,7 +29,9 @@ from rig_core.replay import Episode
 from rig_core.reporting import MetricsCSV, plot_learning_curve, save_image_grid
 from rig_core.vae_training import collect_vae_images
 
-EVAL_SEED_OFFSET = 1_000_003  # evaluation goals differ from training seeds but are the same at every evaluation
+EVAL_SEED_OFFSET = 1_000_003
+"""Evaluation goals come from their own stream, fresh at every evaluation as in the authors' runs (a fixed set of
+10 goals per seed made the reacher's score depend on how many unreachable goals that set happened to hold)."""
 
 
 class Run:
@@ -115,7 +117,9 @@ class Run:
 
     def _evaluate(self) -> dict[str, float]:
         learner, train_cfg = self.learner, self.config.train
-        metrics = evaluate(self.agent, self.env, train_cfg.eval_episodes, self.config.seed + EVAL_SEED_OFFSET)
+        stream = np.random.SeedSequence([self.config.seed, EVAL_SEED_OFFSET, self.counters.env_steps])
+        eval_seed = int(stream.generate_state(1)[0])
+        metrics = evaluate(self.agent, self.env, train_cfg.eval_episodes, eval_seed)
         learner.tick()
         row: dict[str, float | int] = {
             "env_steps": self.counters.env_steps,
