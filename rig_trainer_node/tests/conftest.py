@@ -1,18 +1,6 @@
-"""Real DDS between real processes: each test has a ROS domain of its own and Cyclone DDS on loopback (the node
-topics are fixed names, so tests must not hear each other); see rig_transport.testing."""
+"""Real DDS between real processes: each test has a ROS domain of its own and Cyclone DDS on loopback, nodes run
+from their installed console scripts and are stopped at teardown (see rig_transport.testing)."""
 
-from __future__ import annotations
+from rig_transport.testing import isolated_dds, start_node, test_node
 
-from collections.abc import Iterator
-
-import pytest
-
-from rig_transport.testing import isolated_dds_env, start_node, test_node
-
-__all__ = ["start_node", "test_node"]
-
-
-@pytest.fixture(autouse=True)
-def isolated_dds() -> Iterator[int]:
-    with isolated_dds_env() as domain:
-        yield domain
+__all__ = ["isolated_dds", "start_node", "test_node"]

@@ -4,7 +4,7 @@
   DomainParticipant exists and inherited by node processes, so parallel runs never hear each other.
 * `NodeProcess`: a node started from its installed console script with ``--ros-args`` parameters.
 * `TestNode` / `Listener`: a DDS peer in the test process and the messages of its subscriptions.
-* fixtures `test_node` and `start_node` (import them into a conftest to use them).
+* fixtures `isolated_dds` (autouse: a domain per test), `test_node` and `start_node`: import them into a conftest.
 """
 
 from __future__ import annotations
@@ -41,6 +41,13 @@ def isolated_dds_env() -> Iterator[int]:
         patch.setenv("ROS_DOMAIN_ID", str(domain))
         patch.setenv("CYCLONEDDS_URI", LOOPBACK_CONFIG)
         patch.delenv("RIG_TRANSPORT", raising=False)
+        yield domain
+
+
+@pytest.fixture(autouse=True)
+def isolated_dds() -> Iterator[int]:
+    """Each test in a ROS domain of its own (the node topics are fixed names: tests must not hear each other)."""
+    with isolated_dds_env() as domain:
         yield domain
 
 
