@@ -19,11 +19,10 @@ import time
 from pathlib import Path
 from typing import Any, NoReturn
 
-from rig_transport.images import rgb_to_image
-
 from rig_core.errors import RigError
 from rig_core.images import read_rgb
 from rig_transport import LATCHED, STATUS, Transport, make_transport
+from rig_transport.images import rgb_to_image
 
 GOAL_MODE, IMAGINED_MODES = "operator_goal", ("imagined_goal", "idle")
 STATUSES_TO_WAIT = 2

@@ -107,9 +107,8 @@ class StatusMonitor:
     """Newest /rig/policy/status and /rig/trainer/status, received over the DDS transport on a background thread."""
 
     def __init__(self) -> None:
-        from rig_transport.dds_backend import DDSTransport
-
         from rig_transport import STATUS
+        from rig_transport.dds_backend import DDSTransport
 
         self.policy: Any = None
         self.trainer: Any = None

@@ -15,15 +15,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from rig_transport.testing import NodeProcess, TestNode
+from graph_params import TINY_TRAINER
 
 from rig_core.images import write_rgb
 from rig_core.weights import read_weights_file
 from rig_transport import COMMAND, LATCHED, REPLAY, SENSOR_DATA, STATUS
+from rig_transport.testing import NodeProcess, TestNode
 
 RIG = str(Path(sys.executable).parent / "rig")
-TINY_TRAINER = ("vae.num_images=200;vae.pretrain_epochs=2;vae.batches_per_epoch=5;"
-                "train.min_steps_before_training=50;train.checkpoint_every=100")  # fmt: skip
 TRAINED_POLICY = Path(__file__).with_name("data") / "reacher_policy.safetensors"
 """`rig export` of a Visual Reacher checkpoint trained for 10K env steps (benchmarks/visual_reacher_learning.md)."""
 REACH_THRESHOLD_M = 0.05

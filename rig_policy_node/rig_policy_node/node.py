@@ -53,6 +53,7 @@ class PolicyNode:
         self.last_error = ""
         self._frame_error = ""
         self._frame_id = "rig_camera"
+        self._frame_stamp = transport.now()
         self._reset_sent_at = 0.0
         event_cls = type(transport.new("rig_msgs/msg/EpisodeEvent"))
         self._reset_request, self._reset_done = event_cls.RESET_REQUEST, event_cls.RESET_DONE
@@ -91,6 +92,7 @@ class PolicyNode:
             return
         self._frame_error = ""
         self._frame_id = str(msg.header.frame_id) or self._frame_id
+        self._frame_stamp = msg.header.stamp
         self.controller.observe(frame)
 
     def _on_goal_image(self, msg: Any) -> None:
@@ -150,8 +152,10 @@ class PolicyNode:
         self._episode.publish(request)
 
     def _command(self, action: np.ndarray) -> None:
+        """Stamped with the camera frame the action answers (actions are only taken on the newest, new frame),
+        so a driver or a benchmark reads the camera-to-command latency as now - stamp."""
         velocity = action_to_velocity(action, self.action_scale, self.rate_hz)
-        self._cmd.publish(twist_msg(self.transport, velocity, self.transport.now()))
+        self._cmd.publish(twist_msg(self.transport, velocity, self._frame_stamp))
 
     def _publish_status(self) -> None:
         controller = self.controller

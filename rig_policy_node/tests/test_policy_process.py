@@ -47,11 +47,14 @@ def test_policy_node_acts_runs_episodes_and_takes_weights_and_goals(test_node, s
 
     transport.create_subscription("/rig/episode", "rig_msgs/msg/EpisodeEvent", STATUS, driver)
     frames = iter(range(10**9))
+    frame_stamps = set()
     rng = np.random.default_rng(0)
 
     def publish_frame() -> None:  # an 84x84 rgb8 camera, faster than the policy's rate
         pixels = rng.integers(0, 256, (84, 84, 3), np.uint8)
-        camera.publish(rgb_to_image(transport, pixels, transport.now(), f"frame_{next(frames)}"))
+        stamp = transport.now()
+        frame_stamps.add((stamp.sec, stamp.nanosec))
+        camera.publish(rgb_to_image(transport, pixels, stamp, f"frame_{next(frames)}"))
 
     transport.create_timer(1.0 / (2 * RATE_HZ), publish_frame)
     test_node.start()
@@ -76,6 +79,7 @@ def test_policy_node_acts_runs_episodes_and_takes_weights_and_goals(test_node, s
     commands.clear()
     command = commands.wait_for(lambda m: m.twist.linear.x != 0.0, "a velocity command", policy)
     velocity = np.array([command.twist.linear.x, command.twist.linear.y])
+    assert (command.header.stamp.sec, command.header.stamp.nanosec) in frame_stamps  # the frame it answers
     assert np.abs(velocity).max() <= ACTION_SCALE * RATE_HZ
     transitions.wait_for(lambda m: np.allclose(np.asarray(m.action) * ACTION_SCALE * RATE_HZ, velocity, atol=1e-9),
                          "the transition of that command's action", policy)  # fmt: skip
