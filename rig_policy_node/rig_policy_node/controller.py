@@ -126,7 +126,9 @@ class PolicyController:
         mine, theirs = (self.config.task, self.config.vae.image_size), (config.task, config.vae.image_size)
         if theirs != mine:
             raise WeightsError(f"weights version {bundle.version} are for (task, image size) {theirs}, this policy is {mine}")
-        agent = RIGAgent(config, state_dim=0, action_dim=ACTION_DIM)  # state_dim matters only to the Oracle
+        agent = self.agent  # the same networks again (the usual update): load_policy_weights swaps in checked copies
+        if agent is None or agent.config != config:
+            agent = RIGAgent(config, state_dim=0, action_dim=ACTION_DIM)  # state_dim matters only to the Oracle
         load_policy_weights(agent, bundle)
         self.agent, self.weights_version, self._weights_sha256 = agent, bundle.version, bundle.sha256
         return True

@@ -139,7 +139,7 @@ def test_unset_fields_get_ros_defaults(types):
     info = types.new("sensor_msgs/msg/CameraInfo")
     assert (info.height, info.distortion_model, info.d, info.k) == (0, "", [], [0.0] * 9)
     assert (info.header.frame_id, info.header.stamp.sec, info.roi.do_rectify) == ("", 0, False)
-    assert types.new("sensor_msgs/msg/Image").data == []
+    assert types.new("sensor_msgs/msg/Image").data == b""  # octet sequences are bytes (one copy each way)
     assert types.new("sensor_msgs/msg/CameraInfo").k is not info.k  # defaults are never shared
 
 
