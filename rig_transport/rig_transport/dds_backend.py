@@ -237,14 +237,13 @@ class DDSTransport(Transport):
             self._executor.join()  # interruptible: signal handlers run while the main thread waits here
         finally:
             self._restore_signal_handlers()
-            self.shutdown()
 
     def shutdown(self) -> None:
         self._stopping.set()
         self._wake()
         executor = self._executor
         if executor is threading.current_thread():
-            return  # called by a callback: the executor stops after it and spin() finishes the shutdown
+            return  # called by a callback: the executor stops after it; the node's main calls shutdown() again
         if executor is not None:
             executor.join()
         with self._close_lock:

@@ -9,9 +9,12 @@ serialised exactly as in the DDS backend. Parameters, remapping and logging come
 from __future__ import annotations
 
 import array
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Sequence
+from types import FrameType
 from typing import Any
 
 import numpy as np
@@ -21,11 +24,14 @@ from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, ReliabilityPolicy
 from rclpy.qos import QoSProfile as RclpyQoSProfile
+from rclpy.signals import SignalHandlerOptions
 from rosidl_runtime_py.utilities import get_message
 
 from rig_transport.interface import ParameterError, Publisher, QoSProfile, Timer, Transport, guarded
 from rig_transport.parameters import check_default
 
+SPIN_PERIOD_S = 0.1
+"""spin() checks for a stop request at least this often."""
 # Unbounded sequences of these rosidl types are array.array in rclpy messages; numpy arrays and bytes are not
 # accepted by the generated setters, so new() converts them (typecodes as rosidl_generator_py uses them).
 _ARRAY_TYPECODES = {
@@ -80,12 +86,16 @@ class RclpyTransport(Transport):
     def __init__(self, node_name: str, argv: Sequence[str] | None = None) -> None:
         self.node_name = node_name
         if not rclpy.ok():
-            rclpy.init(args=list(sys.argv if argv is None else argv))
+            # Our own SIGINT/SIGTERM handlers (spin): rclpy's would shut the context down inside spin(), before
+            # the node's own clean-up (the trainer's last weights and checkpoint) has run.
+            rclpy.init(args=list(sys.argv if argv is None else argv), signal_handler_options=SignalHandlerOptions.NO)
         self._node = Node(node_name)
         self.logger = _Logger(self._node.get_logger())
         self._executor = SingleThreadedExecutor()
         self._executor.add_node(self._node)
-        self._spinning = False
+        self._stopping = threading.Event()
+        self._spin_thread: threading.Thread | None = None
+        self._previous_handlers: dict[int, Any] = {}
         self._closed = False
 
     def create_publisher(self, topic: str, type_name: str, qos: QoSProfile) -> Publisher:
@@ -118,23 +128,44 @@ class RclpyTransport(Transport):
         return cls(**{name: _ros_value(value, field_types.get(name, "")) for name, value in fields.items()})
 
     def spin(self) -> None:
-        self._spinning = True
+        self._install_signal_handlers()
+        self._spin_thread = threading.current_thread()
         try:
-            self._executor.spin()
-        except (KeyboardInterrupt, ExternalShutdownException):
+            while not self._stopping.is_set():
+                self._executor.spin_once(timeout_sec=SPIN_PERIOD_S)
+        except (KeyboardInterrupt, ExternalShutdownException):  # someone else shut the context down
             self.logger.info("shutting down")
         finally:
-            self._spinning = False
-            self.shutdown()
+            self._spin_thread = None
 
     def shutdown(self) -> None:
-        # The Jazzy examples' order: shut the context down (which also ends a running spin()), then destroy the
-        # node. Called from a callback, only the first happens here; spin() destroys the node once it returns.
-        rclpy.try_shutdown()
-        if self._spinning or self._closed:
+        # Called by a callback, this only ends spin(); the node's main calls it again after its own clean-up.
+        self._stopping.set()
+        if self._spin_thread is threading.current_thread() or self._closed:
             return
         self._closed = True
+        self._executor.shutdown()
         self._node.destroy_node()
+        rclpy.try_shutdown()
+        self._restore_signal_handlers()
+
+    def _install_signal_handlers(self) -> None:
+        """SIGINT/SIGTERM end spin(). They stay gentle until shutdown() is done: on Ctrl-C a node gets SIGINT from
+        the terminal and again from ros2 launch, which sends SIGKILL to a node that does not stop in time."""
+        if threading.current_thread() is not threading.main_thread() or self._previous_handlers:
+            return
+
+        def stop(signum: int, _frame: FrameType | None) -> None:
+            if not self._stopping.is_set():
+                self.logger.info("%s received, shutting down", signal.Signals(signum).name)
+            self._stopping.set()
+
+        self._previous_handlers = {signum: signal.signal(signum, stop) for signum in (signal.SIGINT, signal.SIGTERM)}
+
+    def _restore_signal_handlers(self) -> None:
+        while self._previous_handlers:
+            signum, handler = self._previous_handlers.popitem()
+            signal.signal(signum, handler)
 
 
 def _ros_value(value: Any, field_type: str) -> Any:

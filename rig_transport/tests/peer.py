@@ -87,6 +87,7 @@ def main() -> None:
     transport = DDSTransport(f"peer_{role}", argv=[])
     {"talker": talker, "latched": latched, "echo": echo}[role](transport, prefix)
     transport.spin()
+    transport.shutdown()
     print("spin returned", flush=True)
 
 

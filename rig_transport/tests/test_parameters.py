@@ -138,4 +138,5 @@ def test_transport_declares_typed_parameters_and_warns_about_unknown_ones(params
     unknown_warning = DDSTransport("policy_node", argv=["--ros-args", "-p", "typo_rate:=3"])
     unknown_warning.create_timer(0.01, unknown_warning.shutdown)
     unknown_warning.spin()
+    unknown_warning.shutdown()
     assert "ignoring parameters this node does not declare: typo_rate" in caplog.text
