@@ -3,12 +3,13 @@
     python benchmarks/graph.py latency                 # policy latency per frame; camera-to-command; dropped frames
     python benchmarks/graph.py ingest --vae-from RUN   # trainer ingest, 1 and 4 simulated robots
     python benchmarks/graph.py weights                 # a weights update: published -> in use by the policy
-    python benchmarks/graph.py learning --vae-from RUN --single RUN   # Visual Reacher trained through the graph
+    python benchmarks/graph.py learning --vae-from RUN # Visual Reacher trained through the graph
     python benchmarks/graph.py report                  # benchmarks/graph.md (+ graph_learning.png) from the CSVs
 
 Each part writes benchmarks/graph_<part>.csv and then the report. RUN is a `rig train` run directory: its
-vae_pretrained.safetensors spares the trainer its VAE pretraining; --single is the single-process run whose
-metrics.csv the graph's learning curve is drawn beside. Node logs go to benchmarks/runs/graph/<part>/.
+vae_pretrained.safetensors spares the trainer its VAE pretraining. The graph's learning curve is drawn beside
+the single-process RIG run of the same seed in benchmarks/visual_reacher_learning.csv (benchmarks/learning.py),
+whose VAE RUN should be. Node logs go to benchmarks/runs/graph/<part>/.
 """
 
 from __future__ import annotations
@@ -315,14 +316,9 @@ def run_learning(args: argparse.Namespace) -> None:
     rows = []
     for env_steps, msg in sorted(snapshots.items()):
         metrics = evaluate_bundle(msg, args.seed, env_steps, args.eval_episodes)
-        rows.append({"source": "graph", "env_steps": env_steps, "weights_version": msg.version,
+        rows.append({"source": "graph", "seed": args.seed, "env_steps": env_steps, "weights_version": msg.version,
                      "final_hand_distance": metrics["final_hand_distance"], "wall_time_s": round(wall, 1)})  # fmt: skip
         print(json.dumps(rows[-1]), flush=True)
-    with (args.single / "metrics.csv").open() as handle:
-        for row in csv.DictReader(handle):
-            rows.append({"source": f"single-process ({args.single.name})", "env_steps": int(float(row["env_steps"])),
-                         "weights_version": "", "final_hand_distance": float(row["final_hand_distance"]),
-                         "wall_time_s": row["wall_time_s"]})  # fmt: skip
     write_rows("learning", rows)
 
 
@@ -382,29 +378,37 @@ def run_report(_: argparse.Namespace | None = None) -> None:
     print(f"wrote {HERE / 'graph.md'}")
 
 
-def learning_section(rows: list[dict[str, str]]) -> list[str]:
+def learning_section(graph_rows: list[dict[str, str]]) -> list[str]:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    sources = sorted({row["source"] for row in rows}, key=lambda s: s != "graph")
+    graph_rows = [row for row in graph_rows if row["source"] == "graph"]
+    seed = graph_rows[0]["seed"]
+    single_path = HERE / "visual_reacher_learning.csv"
+    single_rows = [row for row in csv.DictReader(single_path.open()) if row["variant"] == "rig" and row["seed"] == seed]
+    curves = {
+        "graph (DDS, 3 node processes)": {int(float(r["env_steps"])): float(r["final_hand_distance"]) for r in graph_rows},
+        f"single process (rig train, seed {seed})": {int(float(r["env_steps"])): float(r["final_hand_distance"])
+                                                      for r in single_rows},
+    }  # fmt: skip
     figure, axis = plt.subplots(figsize=(6, 4))
+    for label, curve in curves.items():
+        axis.plot(*zip(*sorted(curve.items())), marker="o", label=label)
     table = ["## Visual Reacher trained through the graph", "",
-             "sim_sawyer_node + policy_node (exploring) + trainer_node over DDS, the trainer starting from the same "
-             "pretrained VAE as the single-process run; the weights the trainer had published when the replay held "
-             "each 1,000 env steps are evaluated like `rig train` evaluates (20 fresh goals, the same goals per step).",
-             "", "| env steps | " + " | ".join(sources) + " |", "| --- |" + " --- |" * len(sources)]  # fmt: skip
-    curves = {}
-    for source in sources:
-        points = sorted((int(r["env_steps"]), float(r["final_hand_distance"])) for r in rows if r["source"] == source)
-        curves[source] = dict(points)
-        axis.plot(*zip(*points), marker="o", label=source)
-    for steps in sorted(curves["graph"]):
-        cells = [f"{curves[s][steps]:.3f}" if steps in curves[s] else "" for s in sources]
+             "sim_sawyer_node + policy_node (exploring, 10 Hz) + trainer_node over DDS, the trainer starting from the "
+             f"pretrained VAE of the single-process run with seed {seed} (`vae_from`), with the same config otherwise "
+             "(online VAE phases included). The weights the trainer had published when its replay held each 1,000 "
+             "env steps are evaluated as `rig train` evaluates (20 fresh goals, the same goals at the same step).",
+             "", "| env steps | " + " | ".join(curves) + " |", "| --- |" + " --- |" * len(curves)]  # fmt: skip
+    for steps in sorted(set().union(*curves.values())):
+        cells = [f"{curve[steps]:.3f}" if steps in curve else "" for curve in curves.values()]
         table.append(f"| {steps} | " + " | ".join(cells) + " |")
-    graph_wall = next(float(r["wall_time_s"]) for r in rows if r["source"] == "graph")
-    table += ["", f"Graph run wall time: {graph_wall / 60:.1f} min.", "", "![learning](graph_learning.png)", ""]
+    wall = float(graph_rows[0]["wall_time_s"])
+    table += ["", f"Graph run: {wall / 60:.0f} min of wall time for 10K env steps at a 10 Hz control rate (the "
+              "machine also ran other training runs), then the evaluations.", "",
+              "![learning](graph_learning.png)", ""]  # fmt: skip
     axis.set(xlabel="env steps", ylabel="final hand distance (m)", title="Visual Reacher: graph vs single process",
              xlim=(0, 10_000), ylim=(0.0, 0.25))  # fmt: skip
     axis.axhline(0.05, color="grey", linestyle="--", linewidth=1, label="target 0.05 m")
@@ -429,7 +433,6 @@ def main() -> None:
     weights.add_argument("--updates", type=int, default=30)
     learning = parts.add_parser("learning")
     learning.add_argument("--vae-from", type=Path, required=True)
-    learning.add_argument("--single", type=Path, required=True)
     learning.add_argument("--seed", type=int, default=0)
     learning.add_argument("--env-steps", type=int, default=10_000)
     learning.add_argument("--eval-every", type=int, default=1000)
