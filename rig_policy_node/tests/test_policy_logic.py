@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import array
 import dataclasses
 
 import numpy as np
@@ -176,7 +177,7 @@ def test_messages_carry_bundles_and_transitions_intact():
     bundle = weights(7)
     fields = {field.name: getattr(bundle, field.name) for field in dataclasses.fields(bundle)}
     assert bundle_from_msg(FACTORY.new("rig_msgs/msg/ModelWeights", **fields)) == bundle
-    fields["data"] = list(bundle.data)  # how the DDS backend delivers uint8[]
+    fields["data"] = array.array("B", bundle.data)  # how rclpy delivers uint8[] (the DDS backend: bytes)
     assert bundle_from_msg(FACTORY.new("rig_msgs/msg/ModelWeights", **fields)) == bundle
     record = TransitionRecord(3, 4, frame(1), np.array([0.5, -0.5], np.float32), frame(2), np.ones(16, np.float32), True, 7)
     stamp = FACTORY.new("builtin_interfaces/msg/Time", sec=1)

@@ -7,7 +7,6 @@ import json
 import signal
 import time
 
-import numpy as np
 from transitions import TINY, episode, transition
 
 from rig_core.agent import RIGAgent
@@ -20,7 +19,7 @@ HORIZON = 20
 
 def bundle_of(msg) -> WeightsBundle:
     return WeightsBundle(msg.format, msg.version, msg.sha256, msg.task, msg.image_size, msg.latent_dim, msg.action_dim,
-                         msg.config_json, np.asarray(msg.data, np.uint8).tobytes())  # fmt: skip
+                         msg.config_json, bytes(msg.data))  # fmt: skip
 
 
 def test_trainer_node_pretrains_publishes_rejects_and_survives_a_crash(test_node, start_node, tmp_path):
