@@ -168,7 +168,7 @@ def run_latency(args: argparse.Namespace) -> None:
 
 # ----- trainer ingest ----------------------------------------------------------------------------------------
 def run_feeder(args: argparse.Namespace) -> None:
-    """One simulated robot: whole episodes of transitions on the replay topic, as fast as they go out."""
+    """One simulated robot: whole episodes of transitions on the replay topic at ``--hz`` transitions/s."""
     from rig_policy_node.controller import TransitionRecord
     from rig_policy_node.messages import transition_msg
     from rig_transport import REPLAY, make_transport
@@ -179,9 +179,12 @@ def run_feeder(args: argparse.Namespace) -> None:
     images = list(rng.integers(0, 256, (HORIZON + 1, IMAGE, IMAGE, 3), np.uint8))
     time.sleep(3.0)  # discovery: let the trainer's reader match before the first sample
     sent, episode, deadline = 0, 0, time.monotonic() + args.seconds
+    due = time.monotonic()
     while time.monotonic() < deadline:
         goal = rng.normal(size=LATENT_DIM).astype(np.float32)
         for step in range(HORIZON):
+            due += 1.0 / args.hz
+            time.sleep(max(0.0, due - time.monotonic()))
             record = TransitionRecord(episode, step, images[step], rng.uniform(-1, 1, 2).astype(np.float32),
                                       images[step + 1], goal, step == HORIZON - 1, 0)  # fmt: skip
             replay.publish(transition_msg(transport, record, args.robot_id, transport.now(), "camera"))
@@ -192,7 +195,7 @@ def run_feeder(args: argparse.Namespace) -> None:
     print(json.dumps({"robot_id": args.robot_id, "sent": sent}))
 
 
-def trainer_ingest(robots: int, seconds: float, vae_from: Path) -> dict[str, Any]:
+def trainer_ingest(robots: int, robot_hz: float, seconds: float, vae_from: Path) -> dict[str, Any]:
     from rig_transport import STATUS
 
     out = RUNS / "ingest" / f"trainer_{robots}"
@@ -203,7 +206,7 @@ def trainer_ingest(robots: int, seconds: float, vae_from: Path) -> dict[str, Any
         trainer = start("rig_trainer_node", {"out_dir": str(out), "vae_from": str(vae_from), "status_rate_hz": 4.0})
         status.wait_for(lambda m: True, "a trainer status", trainer)
         env = {**os.environ, "RIG_TRANSPORT": "dds"}
-        feed = [sys.executable, __file__, "feed", "--seconds", str(seconds), "--robot-id"]
+        feed = [sys.executable, __file__, "feed", "--seconds", str(seconds), "--hz", str(robot_hz), "--robot-id"]
         feeders = [subprocess.Popen(feed + [f"robot_{i}"], stdout=subprocess.PIPE, text=True, env=env) for i in range(robots)]
         time.sleep(3.0 + 0.2 * seconds)  # discovery, then a fifth of the window to get going
         status.clear()
@@ -217,13 +220,13 @@ def trainer_ingest(robots: int, seconds: float, vae_from: Path) -> dict[str, Any
         time.sleep(5.0)
         status.clear()
         final = status.wait_for(lambda m: True, "a trainer status", trainer)
-    return {"robots": robots, "seconds": seconds, "accepted_per_s": rate, "sent": sent,
+    return {"robots": robots, "robot_hz": robot_hz, "seconds": seconds, "accepted_per_s": rate, "sent": sent,
             "accepted": final.transitions_received, "lost_pct": 100.0 * (sent - final.transitions_received) / sent,
             "td3_steps": final.gradient_steps}  # fmt: skip
 
 
 def run_ingest(args: argparse.Namespace) -> None:
-    rows = [trainer_ingest(robots, args.seconds, args.vae_from) for robots in (1, 4)]
+    rows = [trainer_ingest(robots, args.robot_hz, args.seconds, args.vae_from) for robots in (1, 4)]
     for row in rows:
         print(json.dumps(row))
     write_rows("ingest", rows)
@@ -355,14 +358,17 @@ def run_report(_: argparse.Namespace | None = None) -> None:
         lines.append("")
     if ingest := read_rows("ingest"):
         lines += ["## Trainer ingest", "",
-                  "Simulated robots (one process each) publish whole episodes of 84x84 transitions as fast as they go "
-                  "out; the trainer (VAE from a pretrained run, training TD3 meanwhile) accepts them. Rate measured "
-                  "from /rig/trainer/status over the middle of the window.", "",
-                  "| robots | seconds | accepted (transitions/s) | sent | accepted | lost (%) | TD3 steps |",
-                  "| --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+                  "Simulated robots (one process each) publish whole episodes of 84x84 transitions at a fixed rate each "
+                  "(10x a robot's 10 Hz by default); the trainer (VAE from a pretrained run, training TD3 meanwhile) "
+                  "accepts them. Rate measured from /rig/trainer/status over the middle of the window; lost = sent "
+                  "but never accepted (a reliable keep-last-1000 replay topic drops the oldest when the trainer falls "
+                  "behind, and an episode with a gap is dropped whole).", "",
+                  "| robots | per robot (transitions/s) | seconds | accepted (transitions/s) | sent | accepted | lost (%) "
+                  "| TD3 steps |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
         for row in ingest:
-            lines.append(f"| {row['robots']} | {number(row['seconds'], 0)} | {number(row['accepted_per_s'])} | "
-                         f"{row['sent']} | {row['accepted']} | {number(row['lost_pct'])} | {row['td3_steps']} |")
+            lines.append(f"| {row['robots']} | {number(row['robot_hz'], 0)} | {number(row['seconds'], 0)} | "
+                         f"{number(row['accepted_per_s'])} | "
+                         f"{row['sent']} | {row['accepted']} | {number(row['lost_pct'])} | {row['td3_steps']} |")  # fmt: skip
         lines.append("")
     if weights := read_rows("weights"):
         row = weights[0]
@@ -426,9 +432,11 @@ def main() -> None:
     ingest = parts.add_parser("ingest")
     ingest.add_argument("--vae-from", type=Path, required=True)
     ingest.add_argument("--seconds", type=float, default=40.0)
+    ingest.add_argument("--robot-hz", type=float, default=100.0, help="transitions/s per simulated robot")
     feed = parts.add_parser("feed", help="(internal) one simulated robot for `ingest`")
     feed.add_argument("--robot-id", required=True)
     feed.add_argument("--seconds", type=float, required=True)
+    feed.add_argument("--hz", type=float, required=True)
     weights = parts.add_parser("weights")
     weights.add_argument("--updates", type=int, default=30)
     learning = parts.add_parser("learning")

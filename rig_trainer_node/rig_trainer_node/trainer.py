@@ -129,7 +129,7 @@ class Trainer:
             if self._pretraining:
                 self.log.warning("stopping during VAE pretraining; it starts again from the stored images")
                 return
-        self._take_episodes(block=False)
+        self._take_episodes(block=False, finishing=True)
         if self.pretrained:
             self._checkpoint()
 
@@ -155,13 +155,14 @@ class Trainer:
         if time.monotonic() - self._reported_at >= self._report_every_s:
             self._report()
 
-    def _take_episodes(self, block: bool) -> None:
-        """Store (or gather, before pretraining) every queued episode; wait up to POLL_S for one if ``block``."""
+    def _take_episodes(self, block: bool, finishing: bool = False) -> None:
+        """Store (or gather, before pretraining) every queued episode; wait up to POLL_S for one if ``block``.
+        ``finishing`` (at stop): store only, leaving online VAE phases and checkpoints to the caller or the next run."""
         try:
             episode = self._episodes.get(timeout=POLL_S) if block else self._episodes.get_nowait()
             while True:
                 if self.pretrained:
-                    self._store(episode)
+                    self._store(episode, finishing or self._stop.is_set())
                 else:
                     self._gather(episode)
                 episode = self._episodes.get_nowait()
@@ -191,15 +192,18 @@ class Trainer:
         self.images.clear()
         self.log.info("VAE ready; TD3 trains on every episode from now on")
 
-    def _store(self, episode: AssembledEpisode) -> None:
+    def _store(self, episode: AssembledEpisode, finishing: bool = False) -> None:
         """Encode, persist and buffer an episode (it then owes its TD3 updates); online VAE phase and
-        checkpoint when their cadence says so, as `rig train` does after every episode."""
+        checkpoint when their cadence says so, as `rig train` does after every episode (not when ``finishing``:
+        a backlog of episodes must not make a stop take minutes)."""
         learner, encode = self.learner, self.learner.agent.encode
         learner.add_episode(Episode(obs=encode(episode.obs_image), action=episode.action,
                                     next_obs=encode(episode.next_obs_image), goal=episode.goal,
                                     obs_image=episode.obs_image, next_obs_image=episode.next_obs_image))  # fmt: skip
         self._owed += len(episode)
         self.log.debug("stored episode %d of %s (%d steps)", episode.episode_id, episode.robot_id, len(episode))
+        if finishing:
+            return
         learner.maybe_vae_phase()
         if learner.due("last_checkpoint", self.config.train.checkpoint_every):
             self._checkpoint()
