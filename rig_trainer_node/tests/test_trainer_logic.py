@@ -138,3 +138,37 @@ def test_trainer_pretrains_then_stores_trains_checkpoints_and_resumes(tmp_path):
     resumed.start()
     wait_until(lambda: published[-1].version == last + 1, "weights of the resumed run")
     resumed.stop()
+
+
+def test_a_stop_stores_the_backlog_without_vae_phases_and_checkpoints_once(tmp_path):
+    """Episodes still queued at a stop are stored (nothing lost) without the online VAE phases they would be due,
+    so a backlog cannot make a stop take minutes; the next run does the phase that is due."""
+    published: list[WeightsBundle] = []
+    config = trainer_config(task_config("visual-reacher"), 0, SIZE, TINY + ";vae.online_every=20", "")
+
+    def make() -> Trainer:
+        return Trainer(config, tmp_path, published.append, logging.getLogger("trainer"), print, 0.2, 0.0)
+
+    def assembled(episode_id: int) -> object:
+        assembler = EpisodeAssembler()
+        return [assembler.add(step_from_msg(msg, SHAPE)) for msg in episode(FACTORY, "r1", episode_id, 20)][-1].episode
+
+    first = make()
+    first.start()
+    for episode_id in range(4):  # the VAE pretrains on these
+        first.submit(assembled(episode_id))
+    wait_until(lambda: published, "weights after pretraining")
+    first.stop()
+
+    backlog = make()  # not started: every episode submitted now is still queued at the stop
+    vae_steps = backlog.learner.agent.vae_steps
+    for episode_id in range(4, 10):
+        backlog.submit(assembled(episode_id))
+    backlog.stop()
+    assert backlog.learner.agent.vae_steps == vae_steps  # 120 env steps would owe phases every 20 otherwise
+    assert backlog.learner.counters.env_steps == 120
+    metrics = (tmp_path / "metrics.csv").read_text().splitlines()
+    assert metrics[-1].startswith("120,")  # one checkpoint, with every stored transition
+
+    resumed = make()
+    assert len(resumed.learner.buffer) == 120
