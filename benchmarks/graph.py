@@ -20,6 +20,7 @@ import dataclasses
 import json
 import os
 import platform
+import shutil
 import signal
 import subprocess
 import sys
@@ -199,7 +200,7 @@ def trainer_ingest(robots: int, robot_hz: float, seconds: float, vae_from: Path)
     from rig_transport import STATUS
 
     out = RUNS / "ingest" / f"trainer_{robots}"
-    subprocess.run(["rm", "-rf", str(out)], check=True)
+    shutil.rmtree(out, ignore_errors=True)
     with graph("ingest") as (peer, start):
         status = peer.listen("/rig/trainer/status", "rig_msgs/msg/TrainerStatus", STATUS)
         peer.start()
@@ -295,7 +296,7 @@ def run_learning(args: argparse.Namespace) -> None:
     from rig_transport import LATCHED, STATUS
 
     out = RUNS / "learning" / "trainer"
-    subprocess.run(["rm", "-rf", str(out)], check=True)
+    shutil.rmtree(out, ignore_errors=True)
     snapshots: dict[int, Any] = {}
     started = time.monotonic()
     with graph("learning") as (peer, start):

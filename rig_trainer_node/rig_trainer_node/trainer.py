@@ -129,7 +129,7 @@ class Trainer:
             if self._pretraining:
                 self.log.warning("stopping during VAE pretraining; it starts again from the stored images")
                 return
-        self._take_episodes(block=False, finishing=True)
+        self._take_episodes(block=False)
         if self.pretrained:
             self._checkpoint()
 
@@ -155,14 +155,14 @@ class Trainer:
         if time.monotonic() - self._reported_at >= self._report_every_s:
             self._report()
 
-    def _take_episodes(self, block: bool, finishing: bool = False) -> None:
+    def _take_episodes(self, block: bool) -> None:
         """Store (or gather, before pretraining) every queued episode; wait up to POLL_S for one if ``block``.
-        ``finishing`` (at stop): store only, leaving online VAE phases and checkpoints to the caller or the next run."""
+        Once stopping, store only: online VAE phases and checkpoints are left to stop() and the next run."""
         try:
             episode = self._episodes.get(timeout=POLL_S) if block else self._episodes.get_nowait()
             while True:
                 if self.pretrained:
-                    self._store(episode, finishing or self._stop.is_set())
+                    self._store(episode, finishing=self._stop.is_set())
                 else:
                     self._gather(episode)
                 episode = self._episodes.get_nowait()

@@ -42,7 +42,13 @@ from cyclonedds.topic import Topic
 from cyclonedds.util import duration
 
 from rig_transport.dds_types import MessageTypes, default_types
-from rig_transport.interface import QoSProfile, Transport, guarded
+from rig_transport.interface import (
+    QoSProfile,
+    Transport,
+    guarded,
+    replace_stop_signal_handlers,
+    restore_signal_handlers,
+)
 from rig_transport.parameters import parse_ros_args, resolve_parameters, user_values
 
 LOOPBACK_CONFIG = (
@@ -256,8 +262,6 @@ class DDSTransport(Transport):
 
     def _install_signal_handlers(self) -> None:
         """SIGINT/SIGTERM stop spinning; the previous handlers come back, so a second signal is not gentle."""
-        if threading.current_thread() is not threading.main_thread():
-            return
 
         def stop(signum: int, _frame: FrameType | None) -> None:
             self._restore_signal_handlers()
@@ -265,12 +269,10 @@ class DDSTransport(Transport):
             self._stopping.set()
             self._wake()
 
-        self._previous_handlers = {signum: signal.signal(signum, stop) for signum in (signal.SIGINT, signal.SIGTERM)}
+        self._previous_handlers = replace_stop_signal_handlers(stop)
 
     def _restore_signal_handlers(self) -> None:
-        while self._previous_handlers:
-            signum, handler = self._previous_handlers.popitem()
-            signal.signal(signum, handler)
+        restore_signal_handlers(self._previous_handlers)
 
     def _wake(self) -> None:
         with self._close_lock:

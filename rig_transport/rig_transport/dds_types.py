@@ -128,9 +128,7 @@ class MessageTypes:
         cls = dataclasses.dataclass(cls)
         for name, _, value in constants:
             setattr(cls, name, value)
-        _octet_sequences_as_bytes(cls, [name for name, (node, detail) in fielddefs if node == Nodetype.SEQUENCE
-                                        and not detail[1] and detail[0][0] == Nodetype.BASE
-                                        and detail[0][1][0] in _OCTET_TYPES])  # fmt: skip
+        _octet_sequences_as_bytes(cls, [name for name, desc in fielddefs if _is_octet_sequence(desc)])
         return cls
 
     def _field(self, desc: tuple[Any, Any], where: str) -> tuple[Any, Callable[[], Any]]:
@@ -152,10 +150,19 @@ class MessageTypes:
                 return idl.array[inner_kind, size], lambda: bytes(size)  # cyclonedds reads octet arrays as bytes
             return idl.array[inner_kind, size], lambda: [inner_default() for _ in range(size)]
         if node == Nodetype.SEQUENCE:
-            if not size and inner[0] == Nodetype.BASE and inner[1][0] in _OCTET_TYPES:
+            if _is_octet_sequence(desc):
                 return idl.sequence[inner_kind], bytes  # read and written as bytes: see _octet_sequences_as_bytes
             return (idl.sequence[inner_kind, size] if size else idl.sequence[inner_kind]), list
         raise TypeError(f"{where}: unsupported field descriptor {desc!r}")
+
+
+def _is_octet_sequence(desc: tuple[Any, Any]) -> bool:
+    """An unbounded sequence of byte, char or uint8 (image data, weights), from a rosbags field descriptor."""
+    node, detail = desc
+    if node != Nodetype.SEQUENCE:
+        return False
+    (inner_node, inner_detail), bound = detail
+    return not bound and inner_node == Nodetype.BASE and inner_detail[0] in _OCTET_TYPES
 
 
 def _octet_sequences_as_bytes(cls: type[IdlStruct], names: list[str]) -> None:

@@ -26,8 +26,11 @@ import abc
 import functools
 import importlib.util
 import os
+import signal
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any, Protocol
 
 BACKENDS = ("auto", "rclpy", "dds")
@@ -144,6 +147,21 @@ class Transport(abc.ABC):
     @abc.abstractmethod
     def shutdown(self) -> None:
         """Stop spinning and release the middleware; safe to call more than once and from a callback."""
+
+
+def replace_stop_signal_handlers(handler: Callable[[int, FrameType | None], None]) -> dict[int, Any]:
+    """Install ``handler`` for SIGINT and SIGTERM and return the previous handlers (from the main thread only,
+    where Python delivers signals; elsewhere nothing changes and the result is empty)."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {signum: signal.signal(signum, handler) for signum in (signal.SIGINT, signal.SIGTERM)}
+
+
+def restore_signal_handlers(previous: dict[int, Any]) -> None:
+    """Put back (and forget) the handlers `replace_stop_signal_handlers` returned."""
+    while previous:
+        signum, handler = previous.popitem()
+        signal.signal(signum, handler)
 
 
 def guarded(callback: Callable[..., None], logger: Logger, what: str) -> Callable[..., None]:

@@ -27,7 +27,16 @@ from rclpy.qos import QoSProfile as RclpyQoSProfile
 from rclpy.signals import SignalHandlerOptions
 from rosidl_runtime_py.utilities import get_message
 
-from rig_transport.interface import ParameterError, Publisher, QoSProfile, Timer, Transport, guarded
+from rig_transport.interface import (
+    ParameterError,
+    Publisher,
+    QoSProfile,
+    Timer,
+    Transport,
+    guarded,
+    replace_stop_signal_handlers,
+    restore_signal_handlers,
+)
 from rig_transport.parameters import check_default
 
 SPIN_PERIOD_S = 0.1
@@ -147,12 +156,12 @@ class RclpyTransport(Transport):
         self._executor.shutdown()
         self._node.destroy_node()
         rclpy.try_shutdown()
-        self._restore_signal_handlers()
+        restore_signal_handlers(self._previous_handlers)
 
     def _install_signal_handlers(self) -> None:
         """SIGINT/SIGTERM end spin(). They stay gentle until shutdown() is done: on Ctrl-C a node gets SIGINT from
         the terminal and again from ros2 launch, which sends SIGKILL to a node that does not stop in time."""
-        if threading.current_thread() is not threading.main_thread() or self._previous_handlers:
+        if self._previous_handlers:
             return
 
         def stop(signum: int, _frame: FrameType | None) -> None:
@@ -160,12 +169,7 @@ class RclpyTransport(Transport):
                 self.logger.info("%s received, shutting down", signal.Signals(signum).name)
             self._stopping.set()
 
-        self._previous_handlers = {signum: signal.signal(signum, stop) for signum in (signal.SIGINT, signal.SIGTERM)}
-
-    def _restore_signal_handlers(self) -> None:
-        while self._previous_handlers:
-            signum, handler = self._previous_handlers.popitem()
-            signal.signal(signum, handler)
+        self._previous_handlers = replace_stop_signal_handlers(stop)
 
 
 def _ros_value(value: Any, field_type: str) -> Any:
