@@ -62,10 +62,20 @@ def run_episode(
     return EpisodeResult(distances, float(np.linalg.norm(obs - goal)), env.state(), frames)
 
 
+def evaluation_goals(env: SawyerImageTask, episodes: int, seed: int) -> list[tuple[int, np.ndarray]]:
+    """The (reset seed, goal state) of each evaluation episode: the same goals for the same seed."""
+    rng = np.random.default_rng(seed)
+    return [(int(rng.integers(2**31)), env.sample_goal_state(rng)) for _ in range(episodes)]
+
+
+def hand_distance_floor(env: SawyerImageTask, episodes: int, seed: int) -> float:
+    """Mean least-reachable final hand distance over the goals `evaluate` draws: a perfect controller's score."""
+    return float(np.mean([env.hand_distance_floor(goal) for _, goal in evaluation_goals(env, episodes, seed)]))
+
+
 def evaluate(agent: RIGAgent, env: SawyerImageTask, episodes: int, seed: int) -> dict[str, float]:
     """Mean final distances over `episodes` env-sampled goals (the same goals for the same seed)."""
-    rng = np.random.default_rng(seed)
-    results = [run_episode(agent, env, int(rng.integers(2**31)), env.sample_goal_state(rng)) for _ in range(episodes)]
+    results = [run_episode(agent, env, reset_seed, goal) for reset_seed, goal in evaluation_goals(env, episodes, seed)]
     metrics = {name: float(np.mean([r.final_distances[name] for r in results])) for name in results[0].final_distances}
     metrics["final_latent_distance"] = float(np.mean([r.final_latent_distance for r in results]))
     return metrics

@@ -66,7 +66,7 @@ def test_train_then_eval_on_each_task(task, tmp_path, capsys):
     assert main(["eval", "--checkpoint", str(out), "--episodes", "2"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["task"] == task and report["episodes"] == 2 and report["trained_env_steps"] == 2 * HORIZON[task]
-    assert report[primary] >= 0.0
+    assert report[primary] >= 0.0 and report["final_hand_distance"] >= report["hand_distance_floor"] - 0.005
 
 
 def test_eval_towards_a_goal_image_file(tmp_path, capsys):

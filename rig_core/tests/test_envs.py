@@ -116,6 +116,26 @@ def test_distances_are_planar_euclidean_and_summed():
     env.close()
 
 
+def test_hand_distance_floor_is_the_gap_to_the_reachable_box():
+    reacher = make_task("visual-reacher", image_size=48, seed=0)
+    assert reacher.hand_distance_floor(np.array([0.15, 0.6])) == pytest.approx(0.05)
+    assert reacher.hand_distance_floor(np.array([-0.13, 0.6])) == pytest.approx(0.03)
+    assert reacher.hand_distance_floor(np.array([0.05, 0.55])) == 0.0
+    # Goal x uniform on twice the reachable range: E[max(|x| - 0.1, 0)] = 0.025 m over all goals.
+    floors = [reacher.hand_distance_floor(g) for g in map(reacher.sample_goal_state, [np.random.default_rng(9)] * 4000)]
+    assert np.mean(floors) == pytest.approx(0.025, abs=0.002) and 0.45 < np.mean(np.array(floors) == 0) < 0.55
+    # The hand really cannot get closer than the floor: driven straight at an out-of-reach goal it stops at the box.
+    reacher.reset(seed=0, options={"goal_state": np.array([0.2, 0.6])})
+    for _ in range(reacher.horizon):
+        reacher.step(np.sign(np.array([0.2, 0.6]) - reacher.state()))
+    assert reacher.distances(reacher.state(), reacher.goal_state)["hand_distance"] == pytest.approx(0.1, abs=0.005)
+    reacher.close()
+    pusher = make_task("visual-pusher", image_size=48, seed=0)
+    rng = np.random.default_rng(3)
+    assert all(pusher.hand_distance_floor(pusher.sample_goal_state(rng)) == 0.0 for _ in range(200))
+    pusher.close()
+
+
 def test_multi_pusher_goals_keep_their_minimum_separation():
     env = make_task("visual-multi-pusher", image_size=48, seed=0)
     rng = np.random.default_rng(0)

@@ -130,6 +130,12 @@ class SawyerImageTask(gym.Env):
             if not gaps or min(gaps) >= spec.min_goal_separation:
                 return np.concatenate(points)
 
+    def hand_distance_floor(self, goal_state: np.ndarray) -> float:
+        """The least final hand distance any controller can reach for this goal: its gap to the hand box
+        (non-zero only where the goal range exceeds the reachable area, as on the reacher; trap 4)."""
+        hand_goal = np.asarray(goal_state, dtype=np.float64)[:2]
+        return float(np.linalg.norm(hand_goal - np.clip(hand_goal, self.spec_.hand_low, self.spec_.hand_high)))
+
     def render_image(self) -> np.ndarray:
         """The current camera image."""
         return self._renderer.render(self.data)
