@@ -39,8 +39,8 @@ VARIANTS = {
     "prior": ["--relabel", "prior"],
     # The paper's online-vs-offline VAE ablation: the reacher's default VAE is fixed, as in its main results.
     "rig-online-vae": ["--set", "vae.online_every=1000"],
-    # VAE data with every 2nd image a teleport to a goal state: the whole goal range, unreachable goals included.
-    "rig-goal-coverage": ["--set", "vae.teleport_every=2"],
+    # Half the VAE data rendered goal states: the whole goal range, the reacher's out-of-reach goals included.
+    "rig-goal-images": ["--set", "vae.goal_image_fraction=0.5"],
 }
 # The paper's figure windows and approximate RIG levels (RIG_REFERENCE.md §4; the levels are unverified readings).
 PAPER = {

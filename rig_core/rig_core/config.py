@@ -54,6 +54,9 @@ class VAEConfig:
     """Images collected by the random exploration policy for pretraining (90% train / 10% test)."""
     teleport_every: int = 50
     """During data collection, teleport hand/pucks to a random goal state every this many steps."""
+    goal_image_fraction: float = 0.0
+    """Fraction of the `rig train` pretraining images that are rendered goal states, not exploration frames
+    (the trainer node pretrains on the frames its robot sends)."""
     pretrain_epochs: int = 100
     """Pretraining epochs."""
     batches_per_epoch: int = 100

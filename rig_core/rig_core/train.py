@@ -84,7 +84,7 @@ class Run:
     def _pretrain_vae(self) -> None:
         vae_cfg = self.config.vae
         count = vae_cfg.num_images if self.config.train.vae_from is None else 8  # a reused VAE: images for the grid
-        images = collect_vae_images(self.env, count, vae_cfg.teleport_every, self.config.exploration, self.rng)
+        images = collect_vae_images(self.env, count, vae_cfg, self.config.exploration, self.rng)
         self.learner.pretrain_vae(images)
         self._save_vae_grid(images[:8])
 

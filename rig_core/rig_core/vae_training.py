@@ -23,16 +23,23 @@ PRETRAINED_VAE = "vae_pretrained.safetensors"
 
 
 def collect_vae_images(
-    env: SawyerImageTask, count: int, teleport_every: int, exploration: ExplorationConfig, rng: np.random.Generator
+    env: SawyerImageTask, count: int, config: VAEConfig, exploration: ExplorationConfig, rng: np.random.Generator
 ) -> np.ndarray:
     """Images from a random exploration policy: uniform actions plus OU noise, teleporting hand and pucks to a
-    random goal state every `teleport_every` steps (the authors' data also relies on state resets to cover
-    puck positions, RIG_REFERENCE.md §1.1 and §5 trap 5)."""
+    random goal state every `config.teleport_every` steps (the authors' data also relies on state resets to cover
+    puck positions, RIG_REFERENCE.md §1.1 and §5 trap 5). The first `config.goal_image_fraction` of the images
+    are rendered goal states instead (the whole goal range, out-of-reach hand positions included)."""
     noise = OUNoise(env.action_space.shape[0], exploration.ou_theta, exploration.ou_sigma, rng)
     images = np.empty((count, env.image_size, env.image_size, 3), np.uint8)
+    if not 0.0 <= config.goal_image_fraction <= 1.0:
+        raise RigError(f"vae.goal_image_fraction must be within [0, 1], got {config.goal_image_fraction}")
+    goal_images = round(count * config.goal_image_fraction)
+    for index in range(goal_images):
+        images[index] = env.render_state(env.sample_goal_state(rng))
     env.reset(seed=int(rng.integers(2**31)))
-    for index in range(count):
-        if index % teleport_every == 0:
+    teleport_every = config.teleport_every
+    for index in range(goal_images, count):
+        if (index - goal_images) % teleport_every == 0:
             env.set_state(env.sample_goal_state(rng))
             noise.reset()
         images[index], _, _, truncated, _ = env.step(noise.apply(rng.uniform(-1.0, 1.0, env.action_space.shape)))

@@ -153,3 +153,22 @@ def test_unknown_task_names_and_bad_states_are_rejected():
     with pytest.raises(ValueError, match="2 finite numbers"):
         env.set_state(np.array([0.0, np.nan]))
     env.close()
+
+
+def test_vae_data_can_mix_in_rendered_goal_states():
+    from dataclasses import replace
+
+    from rig_core.config import ExplorationConfig, VAEConfig
+    from rig_core.errors import RigError
+    from rig_core.vae_training import collect_vae_images
+
+    env = make_task("visual-reacher", image_size=48, seed=0)
+    config = replace(VAEConfig(), goal_image_fraction=0.5, teleport_every=3)
+    images = collect_vae_images(env, 8, config, ExplorationConfig(), np.random.default_rng(5))
+    replayed = np.random.default_rng(5)  # the same draws: the first half are exactly the goal states' images
+    for image in images[:4]:
+        np.testing.assert_array_equal(image, env.render_state(env.sample_goal_state(replayed)))
+    assert not any(np.array_equal(images[4], image) for image in images[:4])
+    with pytest.raises(RigError, match="goal_image_fraction"):
+        collect_vae_images(env, 8, replace(config, goal_image_fraction=1.5), ExplorationConfig(), np.random.default_rng(5))
+    env.close()
