@@ -153,12 +153,25 @@ def summary(task: str, rows: list[dict], metric: str, command: str, finals: dict
         minutes = np.mean([row["wall_time_s"] for row in ends]) / 60
         lines.append(f"| {variant} | {len(ends)} | {int(last)} | {np.mean(curve):.3f} ± {np.std(curve):.3f} | "
                      f"**{final_text}** | {per_seed} | {minutes:.1f} |")  # fmt: skip
+    return "\n".join(lines + reach_split(finals, metric)) + "\n"
+
+
+def reach_split(finals: dict[tuple[str, int], dict[str, float]], metric: str) -> list[str]:
+    """The reacher's final evaluation split into goals in and out of the hand's reach, with the set's floor."""
     floors = {round(final["hand_distance_floor"], 4) for final in finals.values() if "hand_distance_floor" in final}
-    if any(floors):  # the reacher: part of its goal range is out of the hand's reach (RIG_REFERENCE.md §5, trap 4)
-        values = ", ".join(f"{floor:.3f}" for floor in sorted(floors))
-        lines += ["", f"The final set's unreachable-goal floor (a perfect controller's {metric}): {values} m "
-                  "(0.025 m expected over the reacher's whole goal range)."]  # fmt: skip
-    return "\n".join(lines) + "\n"
+    if not any(floors):  # only the reacher has goals out of reach (RIG_REFERENCE.md §5, trap 4)
+        return []
+    values = ", ".join(f"{floor:.3f}" for floor in sorted(floors))
+    lines = ["", f"The final set's unreachable-goal floor (a perfect controller's {metric}): {values} m (0.025 m",
+             "expected over the reacher's whole goal range). The same evaluation split by goal:", "",
+             "| variant | goals in reach: mean ± std | goals out of reach: mean ± std |", "| --- | --- | --- |"]  # fmt: skip
+    keys = ("final_hand_distance_reachable", "final_hand_distance_out_of_reach")
+    for variant in dict.fromkeys(variant for variant, _ in sorted(finals)):
+        split = [final for (name, _), final in sorted(finals.items()) if name == variant and keys[0] in final]
+        if split:
+            cells = [np.array([final[key] for final in split]) for key in keys]
+            lines.append(f"| {variant} | " + " | ".join(f"{cell.mean():.3f} ± {cell.std():.3f}" for cell in cells) + " |")
+    return lines
 
 
 def main() -> None:

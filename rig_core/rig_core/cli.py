@@ -140,7 +140,7 @@ def _export(args: argparse.Namespace) -> dict:
 
 
 def _eval(args: argparse.Namespace) -> dict:
-    from rig_core.evaluation import evaluate, hand_distance_floor, run_episode
+    from rig_core.evaluation import evaluate, run_episode
     from rig_core.images import read_rgb, to_model_input
     from rig_core.policy import load_trained
 
@@ -153,8 +153,7 @@ def _eval(args: argparse.Namespace) -> dict:
             "trained_env_steps": state["counters"]["env_steps"],
         }
         if args.goal_image is None:
-            floor = {"hand_distance_floor": hand_distance_floor(env, args.episodes, args.seed)}
-            return summary | {"episodes": args.episodes} | evaluate(agent, env, args.episodes, args.seed) | floor
+            return summary | {"episodes": args.episodes} | evaluate(agent, env, args.episodes, args.seed, with_floor=True)
         if agent.vae is None:
             raise RigError("an Oracle checkpoint acts on true states and cannot take a goal image")
         goal = to_model_input(read_rgb(args.goal_image), env.image_size)

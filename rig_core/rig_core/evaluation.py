@@ -68,14 +68,22 @@ def evaluation_goals(env: SawyerImageTask, episodes: int, seed: int) -> list[tup
     return [(int(rng.integers(2**31)), env.sample_goal_state(rng)) for _ in range(episodes)]
 
 
-def hand_distance_floor(env: SawyerImageTask, episodes: int, seed: int) -> float:
-    """Mean least-reachable final hand distance over the goals `evaluate` draws: a perfect controller's score."""
-    return float(np.mean([env.hand_distance_floor(goal) for _, goal in evaluation_goals(env, episodes, seed)]))
+def evaluate(agent: RIGAgent, env: SawyerImageTask, episodes: int, seed: int, with_floor: bool = False) -> dict[str, float]:
+    """Mean final distances over `episodes` env-sampled goals (the same goals for the same seed).
 
-
-def evaluate(agent: RIGAgent, env: SawyerImageTask, episodes: int, seed: int) -> dict[str, float]:
-    """Mean final distances over `episodes` env-sampled goals (the same goals for the same seed)."""
-    results = [run_episode(agent, env, reset_seed, goal) for reset_seed, goal in evaluation_goals(env, episodes, seed)]
+    `with_floor` adds the goals' mean unreachable-goal floor (`hand_distance_floor`: what a perfect controller
+    gets) and, when some goals are out of the hand's reach, the final hand distance on each kind of goal."""
+    goals = evaluation_goals(env, episodes, seed)
+    results = [run_episode(agent, env, reset_seed, goal) for reset_seed, goal in goals]
     metrics = {name: float(np.mean([r.final_distances[name] for r in results])) for name in results[0].final_distances}
     metrics["final_latent_distance"] = float(np.mean([r.final_latent_distance for r in results]))
+    if with_floor:
+        floors = np.array([env.hand_distance_floor(goal) for _, goal in goals])
+        hand = np.array([r.final_distances["final_hand_distance"] for r in results])
+        metrics["hand_distance_floor"] = float(floors.mean())
+        if floors.any():
+            metrics["out_of_reach_goals"] = int((floors > 0).sum())
+            metrics["final_hand_distance_out_of_reach"] = float(hand[floors > 0].mean())
+            if not floors.all():
+                metrics["final_hand_distance_reachable"] = float(hand[floors == 0].mean())
     return metrics
