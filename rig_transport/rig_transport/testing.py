@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -168,7 +168,8 @@ def test_node() -> Iterator[TestNode]:
 
 @pytest.fixture
 def start_node(tmp_path: Path) -> Iterator[Callable[..., NodeProcess]]:
-    """``start_node(script, params, args=None)`` starts a process logging to tmp_path; all are killed at teardown."""
+    """``start_node(script, params, args=None)`` starts a process logging to tmp_path; all are stopped at teardown
+    (SIGTERM, then SIGKILL if one hangs: a SIGKILLed `rig up` would leave the nodes it started running)."""
     nodes: list[NodeProcess] = []
 
     def start(script: str, params: dict[str, Any], args: Sequence[str] | None = None) -> NodeProcess:
@@ -177,4 +178,5 @@ def start_node(tmp_path: Path) -> Iterator[Callable[..., NodeProcess]]:
 
     yield start
     for node in nodes:
-        node.kill()
+        with suppress(subprocess.TimeoutExpired):
+            node.stop()
