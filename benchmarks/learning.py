@@ -128,8 +128,9 @@ def final_evaluations(runs: dict[tuple[str, int], Path]) -> dict[tuple[str, int]
     values = {}
     for key, out in runs.items():
         path = out / "final_eval.json"
-        if path.is_file() and json.loads(path.read_text())["episodes"] == FINAL_EVAL_EPISODES:
-            values[key] = json.loads(path.read_text())
+        final = json.loads(path.read_text()) if path.is_file() else {}
+        if final.get("episodes") == FINAL_EVAL_EPISODES:
+            values[key] = final
     return values
 
 

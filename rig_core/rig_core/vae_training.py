@@ -37,9 +37,8 @@ def collect_vae_images(
     for index in range(goal_images):
         images[index] = env.render_state(env.sample_goal_state(rng))
     env.reset(seed=int(rng.integers(2**31)))
-    teleport_every = config.teleport_every
     for index in range(goal_images, count):
-        if (index - goal_images) % teleport_every == 0:
+        if (index - goal_images) % config.teleport_every == 0:
             env.set_state(env.sample_goal_state(rng))
             noise.reset()
         images[index], _, _, truncated, _ = env.step(noise.apply(rng.uniform(-1.0, 1.0, env.action_space.shape)))
