@@ -41,6 +41,8 @@ VARIANTS = {
     "rig-online-vae": ["--set", "vae.online_every=1000"],
     # Half the VAE data rendered goal states: the whole goal range, the reacher's out-of-reach goals included.
     "rig-goal-images": ["--set", "vae.goal_image_fraction=0.5"],
+    # Imagined goals vary in the latent dimensions the VAE left unused (std 0.01), so the policy learns to ignore them.
+    "rig-prior-floor": ["--set", "train.prior_min_std=0.1"],
 }
 # The paper's figure windows and approximate RIG levels (RIG_REFERENCE.md §4; the levels are unverified readings).
 PAPER = {

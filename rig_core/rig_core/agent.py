@@ -55,8 +55,8 @@ class RIGAgent:
         return self.td3.act(obs, goal)
 
     def sample_prior(self, count: int, rng: np.random.Generator) -> np.ndarray:
-        """Imagined goals from the fitted latent prior."""
-        return self.prior.sample(count, rng)
+        """Imagined goals from the fitted latent prior (its std floored at `train.prior_min_std`)."""
+        return self.prior.sample(count, rng, self.config.train.prior_min_std)
 
     def fit_prior(self, latents: np.ndarray) -> None:
         """Refit the goal prior to encoder means (or keep N(0, I) when the config says so)."""

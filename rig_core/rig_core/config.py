@@ -123,6 +123,8 @@ class TrainConfig:
     checkpoint_every: int = 1000
     prior_from_data: bool = True
     """Sample imagined goals from N(mean, std^2) of the encoder means (paper-era, trap 3) instead of N(0, I)."""
+    prior_min_std: float = 0.0
+    """Floor on the imagined-goal std of every latent dimension (0 = the fitted std as it is)."""
     vae_from: str | None = None
     """Start from another run's pretrained VAE and prior (its directory) instead of pretraining one."""
 

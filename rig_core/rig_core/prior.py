@@ -30,7 +30,7 @@ class LatentPrior:
             raise ValueError("fitting the latent prior needs at least two latent vectors")
         return cls(latent_means.mean(axis=0).astype(np.float32), latent_means.std(axis=0).astype(np.float32))
 
-    def sample(self, count: int, rng: np.random.Generator) -> np.ndarray:
-        """`count` goals as float32 (count, latent_dim)."""
+    def sample(self, count: int, rng: np.random.Generator, min_std: float = 0.0) -> np.ndarray:
+        """`count` goals as float32 (count, latent_dim), each dimension's std raised to at least `min_std`."""
         noise = rng.standard_normal((count, self.mean.shape[0]))
-        return (self.mean + noise * self.std).astype(np.float32)
+        return (self.mean + noise * np.maximum(self.std, min_std)).astype(np.float32)
