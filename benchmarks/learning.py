@@ -40,9 +40,11 @@ VARIANTS = {
     # The authors' imagined-goal prior, its fitted std as it is (the reacher's default floors it at 0.1).
     "rig-fitted-std": ["--set", "train.prior_min_std=0"],
     # With it: the paper's online-vs-offline VAE ablation (the reacher's default VAE is fixed, as in its main
-    # results), and VAE data half of which is rendered goal states (the reacher's out-of-reach goals included).
+    # results), VAE data half of which is rendered goal states (the reacher's out-of-reach goals included), and
+    # the relabelling ablation.
     "rig-fitted-std-online-vae": ["--set", "train.prior_min_std=0", "--set", "vae.online_every=1000"],
     "rig-fitted-std-goal-images": ["--set", "train.prior_min_std=0", "--set", "vae.goal_image_fraction=0.5"],
+    **{f"{name}-fitted-std": ["--relabel", name, "--set", "train.prior_min_std=0"] for name in ("none", "future", "prior")},
 }
 # The paper's figure windows and approximate RIG levels (RIG_REFERENCE.md §4; the levels are unverified readings).
 PAPER = {
