@@ -129,8 +129,9 @@ def test_same_seed_gives_the_same_run(tmp_path):
 
 def _start_training(out: Path, steps: int) -> subprocess.Popen:
     args = tiny_train_args("visual-reacher", out, steps, "--image-size", "48", "--set", "train.checkpoint_every=100000")
-    return subprocess.Popen([RIG, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)  # fmt: skip
+    # A shell's background job inherits SIGINT ignored, which Python keeps; Ctrl-C must reach this child.
+    return subprocess.Popen([RIG, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
 
 
 def _wait_for_episodes(out: Path, count: int, process: subprocess.Popen) -> None:
