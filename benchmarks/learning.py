@@ -31,6 +31,8 @@ from rig_core.evaluation import PRIMARY_METRIC
 HERE = Path(__file__).parent
 FINAL_EVAL_EPISODES = 300  # the reacher's unreachable-goal floor of a 300-goal set is within ±0.002 m of 0.025
 FINAL_EVAL_SEED = 424242
+FINAL_EVALS = {"final_eval.json": [], "final_eval_unclamped.json": ["--goal-clip-std", "0"]}
+"""The final evaluation with the run's clamp of goal latents to the goal prior, and once more without it."""
 VARIANTS = {
     "rig": [],
     "oracle": ["--oracle"],
@@ -77,11 +79,14 @@ def run_one(task: str, variant: str, seed: int, env_steps: int, overrides: list[
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a") as handle:
         subprocess.run(command, env=env, stdout=handle, stderr=subprocess.STDOUT, check=True)
-    final = out / "final_eval.json"
-    done = json.loads(final.read_text()) if final.is_file() else {}
-    if (done.get("trained_env_steps"), done.get("episodes")) != (env_steps, FINAL_EVAL_EPISODES):
+    for name, extra in FINAL_EVALS.items():
+        final = out / name
+        done = json.loads(final.read_text()) if final.is_file() else {}
+        current = (done.get("trained_env_steps"), done.get("episodes")) == (env_steps, FINAL_EVAL_EPISODES)
+        if (current and "goal_clip_std" in done) or (extra and variant == "oracle"):  # the Oracle sees no image
+            continue
         evaluation = [rig[0], "eval", "--checkpoint", str(out), "--episodes", str(FINAL_EVAL_EPISODES), "--seed",
-                      str(FINAL_EVAL_SEED)]  # fmt: skip
+                      str(FINAL_EVAL_SEED), *extra]  # fmt: skip
         result = subprocess.run(evaluation, env=env, capture_output=True, text=True, check=True)
         final.write_text(result.stdout)
     return out
@@ -125,37 +130,43 @@ def plot(task: str, rows: list[dict], metric: str, path: Path) -> None:
     plt.close(figure)
 
 
-def final_evaluations(runs: dict[tuple[str, int], Path]) -> dict[tuple[str, int], dict[str, float]]:
-    """The FINAL_EVAL_EPISODES-episode evaluation of each finished run that has one."""
+def final_evaluations(runs: dict[tuple[str, int], Path], name: str) -> dict[tuple[str, int], dict[str, float]]:
+    """The FINAL_EVAL_EPISODES-episode evaluation `name` (a FINAL_EVALS file) of each finished run that has one."""
     values = {}
     for key, out in runs.items():
-        path = out / "final_eval.json"
+        path = out / name
         final = json.loads(path.read_text()) if path.is_file() else {}
         if final.get("episodes") == FINAL_EVAL_EPISODES:
             values[key] = final
     return values
 
 
-def summary(task: str, rows: list[dict], metric: str, command: str, finals: dict[tuple[str, int], dict[str, float]]) -> str:
+def summary(task: str, rows: list[dict], metric: str, command: str, runs: dict[tuple[str, int], Path]) -> str:
     machine = f"{platform.machine()}, {os.cpu_count()} cores, no GPU"
+    finals, unclamped = (final_evaluations(runs, name) for name in FINAL_EVALS)
     lines = [f"# {task}: learning quality", "", f"Command: `{command}`", f"Machine: {machine}.", "",
              f"{metric} (m) on env-sampled goal images (greedy policy): the learning curve's last evaluation (fresh goals",
              f"each time, as in the authors' runs), and one final evaluation of the trained policy on {FINAL_EVAL_EPISODES}",
-             "fresh goals (the more precise number; per seed in brackets).", "",
+             "fresh goals (the more precise number; per seed in brackets), also without the clamp of goal latents to the",
+             "goal prior (`rig eval --goal-clip-std 0`).", "",
              "| variant | seeds | env steps | curve's last point: mean ± std | final eval, "
-             f"{FINAL_EVAL_EPISODES} goals: mean ± std | per seed | wall time (min, mean) |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+             f"{FINAL_EVAL_EPISODES} goals: mean ± std | per seed | without the goal clamp | per seed | "
+             "wall time (min, mean) |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
     for variant in dict.fromkeys(row["variant"] for row in rows):
         mine = [row for row in rows if row["variant"] == variant]
         last = max(row["env_steps"] for row in mine)
         ends = [row for row in mine if row["env_steps"] == last]
         curve = [row[metric] for row in ends]
-        precise = [finals[key][metric] for key in ((variant, int(row["seed"])) for row in ends) if key in finals]
-        final_text = f"{np.mean(precise):.3f} ± {np.std(precise):.3f}" if precise else "n/a"
-        per_seed = ", ".join(f"{value:.3f}" for value in precise)
+        keys = [(variant, int(row["seed"])) for row in ends]
+        cells = []
+        for evaluations in (finals, unclamped):
+            precise = [evaluations[key][metric] for key in keys if key in evaluations]
+            cells += [f"{np.mean(precise):.3f} ± {np.std(precise):.3f}" if precise else "n/a",
+                      ", ".join(f"{value:.3f}" for value in precise)]  # fmt: skip
         minutes = np.mean([row["wall_time_s"] for row in ends]) / 60
         lines.append(f"| {variant} | {len(ends)} | {int(last)} | {np.mean(curve):.3f} ± {np.std(curve):.3f} | "
-                     f"**{final_text}** | {per_seed} | {minutes:.1f} |")  # fmt: skip
+                     f"**{cells[0]}** | {' | '.join(cells[1:])} | {minutes:.1f} |")  # fmt: skip
     return "\n".join(lines + reach_split(finals, metric)) + "\n"
 
 
@@ -203,7 +214,7 @@ def main() -> None:
     metric = PRIMARY_METRIC[args.task]
     plot(args.task, rows, metric, Path(f"{stem}_learning.png"))
     command = "python benchmarks/learning.py " + " ".join(sys.argv[1:])
-    Path(f"{stem}_learning.md").write_text(summary(args.task, rows, metric, command, final_evaluations(runs)))
+    Path(f"{stem}_learning.md").write_text(summary(args.task, rows, metric, command, runs))
     print(Path(f"{stem}_learning.md").read_text())
 
 

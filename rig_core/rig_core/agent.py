@@ -50,6 +50,10 @@ class RIGAgent:
         """Encoder means of uint8 (N, H, W, 3) images: the observation the policy sees."""
         return self._require_vae().encode_means(images)
 
+    def encode_goal(self, images: np.ndarray) -> np.ndarray:
+        """Goal images' latents for the policy: encoder means clamped to the goal prior (`train.goal_clip_std`)."""
+        return self.prior.clip(self.encode(images), self.config.train.goal_clip_std)
+
     def act(self, obs: np.ndarray, goal: np.ndarray) -> np.ndarray:
         """The deterministic policy action for one (obs, goal)."""
         return self.td3.act(obs, goal)

@@ -14,6 +14,7 @@ import argparse
 import importlib
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
@@ -22,6 +23,16 @@ import numpy as np
 from rig_core.config import RelabelStrategy, apply_overrides, task_config
 from rig_core.envs import TASK_NAMES
 from rig_core.errors import RigError
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number >= 0")
+    return value
 
 
 def _positive(text: str) -> int:
@@ -67,6 +78,12 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--goal-image", type=Path, help="run one episode towards this image instead")
     evaluate.add_argument("--strip", type=Path, help="where to save the frame strip (default: <run>/eval_strip.png)")
     evaluate.add_argument("--seed", type=int, default=0, help="seed of the evaluation goals (default: %(default)s)")
+    evaluate.add_argument(
+        "--goal-clip-std",
+        type=_non_negative,
+        metavar="K",
+        help="clamp goal latents to the goal prior's mean ± K std, 0 = off (default: the run's)",
+    )
     evaluate.add_argument("--device", default="auto", help="torch device (default: %(default)s)")
     export = commands.add_parser("export", help="write a checkpoint's policy weights to a file for policy nodes")
     export.add_argument("--checkpoint", type=Path, required=True, help="a run directory or its checkpoint/")
@@ -146,11 +163,14 @@ def _eval(args: argparse.Namespace) -> dict:
 
     run_dir = _run_dir(args.checkpoint)
     agent, env, state = load_trained(run_dir / "checkpoint", _device(args.device))
+    if args.goal_clip_std is not None:
+        agent.config = replace(agent.config, train=replace(agent.config.train, goal_clip_std=args.goal_clip_std))
     try:
         summary: dict = {
             "task": agent.config.task,
             "checkpoint": str(run_dir),
             "trained_env_steps": state["counters"]["env_steps"],
+            "goal_clip_std": None if agent.vae is None else agent.config.train.goal_clip_std,
         }
         if args.goal_image is None:
             return summary | {"episodes": args.episodes} | evaluate(agent, env, args.episodes, args.seed, with_floor=True)

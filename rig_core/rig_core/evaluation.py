@@ -49,7 +49,7 @@ def run_episode(
     if agent.vae is None:
         goal = env.goal_state.astype(np.float32)
     else:
-        goal = agent.encode((env.render_state(env.goal_state) if goal_image is None else goal_image)[None])[0]
+        goal = agent.encode_goal((env.render_state(env.goal_state) if goal_image is None else goal_image)[None])[0]
     frames = [image] if record else []
     obs = observe(agent, env, image)
     info: dict = {}

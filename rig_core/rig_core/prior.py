@@ -34,3 +34,10 @@ class LatentPrior:
         """`count` goals as float32 (count, latent_dim), each dimension's std raised to at least `min_std`."""
         noise = rng.standard_normal((count, self.mean.shape[0]))
         return (self.mean + noise * np.maximum(self.std, min_std)).astype(np.float32)
+
+    def clip(self, latents: np.ndarray, num_std: float) -> np.ndarray:
+        """`latents` with every dimension clamped to mean ± `num_std` std (unchanged when `num_std` is 0)."""
+        if num_std <= 0:
+            return latents
+        reach = num_std * self.std
+        return np.clip(latents, self.mean - reach, self.mean + reach).astype(latents.dtype)

@@ -1,4 +1,5 @@
-"""The imagined-goal prior: fitted to encoder means, with an optional floor on each dimension's std."""
+"""The imagined-goal prior: fitted to encoder means, with an optional floor on each dimension's std; goal
+latents clamped to it."""
 
 from dataclasses import replace
 
@@ -39,3 +40,27 @@ def test_agent_samples_imagined_goals_with_the_configured_floor(min_std):
     agent.fit_prior(latents)
     narrow = agent.sample_prior(20_000, np.random.default_rng(3))[:, 1::2].std(axis=0)
     np.testing.assert_allclose(narrow, max(min_std, 0.01), rtol=0.05)
+
+
+def test_clip_clamps_each_dimension_to_its_own_std_range():
+    prior = LatentPrior(np.array([3.0, -1.0], np.float32), np.array([2.0, 0.01], np.float32))
+    latents = np.array([[4.0, -1.02], [20.0, -0.5], [-20.0, -1.5]], np.float32)
+    clipped = prior.clip(latents, 3.0)
+    assert clipped.dtype == np.float32
+    np.testing.assert_allclose(clipped, [[4.0, -1.02], [9.0, -0.97], [-3.0, -1.03]], rtol=1e-6)
+    assert prior.clip(latents, 0.0) is latents  # 0 = off
+
+
+@pytest.mark.parametrize("clip_std", [0.0, 3.0])
+def test_agent_clamps_encoded_goal_images_to_the_goal_prior(clip_std):
+    config = task_config("visual-reacher")
+    config = replace(config, vae=replace(config.vae, image_size=48), train=replace(config.train, goal_clip_std=clip_std))
+    agent = RIGAgent(config, state_dim=2, action_dim=2)
+    images = np.random.default_rng(4).integers(0, 256, (3, 48, 48, 3), dtype=np.uint8)
+    means = agent.encode(images)
+    agent.prior = LatentPrior(means.mean(axis=0) + 1.0, np.full(16, 0.01, np.float32))  # every image far outside it
+    goals = agent.encode_goal(images)
+    if clip_std:
+        np.testing.assert_allclose(goals, np.broadcast_to(agent.prior.mean - 0.03, goals.shape), atol=1e-5)
+    else:
+        np.testing.assert_array_equal(goals, means)

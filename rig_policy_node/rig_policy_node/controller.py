@@ -181,7 +181,7 @@ class PolicyController:
             key = ("imagined", self.episode_id, self.weights_version)  # a new prior sample per episode and weights
         if self._goal is None or self._goal[0] != key:
             if self._operator_goal is not None:
-                latent = self.agent.encode(self._operator_goal[None])[0]
+                latent = self.agent.encode_goal(self._operator_goal[None])[0]
             else:
                 latent = self.agent.sample_prior(1, self.rng)[0]
             self._goal = (key, latent.astype(np.float32))

@@ -12,6 +12,7 @@ import torch
 from rig_core.agent import RIGAgent
 from rig_core.config import RigConfig, apply_overrides, task_config
 from rig_core.images import to_model_input
+from rig_core.prior import LatentPrior
 from rig_core.weights import WeightsBundle, WeightsError, pack_policy_weights
 from rig_policy_node.controller import Decision, Mode, PolicyController, TransitionRecord, action_to_velocity
 from rig_policy_node.messages import bundle_from_msg, model_image, transition_msg
@@ -157,7 +158,7 @@ def test_operator_goal_from_the_next_step_until_cleared_and_imagined_goals_per_e
     imagined = policy.tick().transition.goal_latent  # step 0 was chosen before the goal was set
     policy.observe(frame(12))
     operator = policy.tick().transition.goal_latent
-    assert np.allclose(operator, agent.encode(frame(200)[None])[0])
+    assert np.allclose(operator, agent.encode_goal(frame(200)[None])[0])
     policy.clear_goal()
     assert policy.mode is Mode.IMAGINED_GOAL
     policy.observe(frame(13))
@@ -166,11 +167,28 @@ def test_operator_goal_from_the_next_step_until_cleared_and_imagined_goals_per_e
     policy.reset_done(0)
     policy.capture_goal()  # the newest frame
     next_episode = run_episode(policy, first_value=50)
-    assert np.allclose(next_episode[1].goal_latent, agent.encode(frame(13)[None])[0])
+    assert np.allclose(next_episode[1].goal_latent, agent.encode_goal(frame(13)[None])[0])
     policy.clear_goal()
     policy.reset_done(1)
     new_imagined = run_episode(policy)[1].goal_latent
     assert not np.allclose(new_imagined, imagined)  # a fresh prior sample for a new episode
+
+
+def test_operator_goal_latents_are_clamped_to_the_bundles_goal_prior():
+    trainer = RIGAgent(apply_overrides(policy_config(), ["td3.hidden_sizes=32,32"]), 0, 2)
+    latent_dim = trainer.config.vae.latent_dim
+    trainer.prior = LatentPrior(np.full(latent_dim, 5.0, np.float32), np.full(latent_dim, 0.1, np.float32))
+    policy = controller(explore=False)
+    policy.load_weights(pack_policy_weights(trainer, 1))
+    policy.observe(frame(10))
+    policy.tick()
+    policy.set_goal_image(frame(200))
+    policy.observe(frame(11))
+    policy.tick()
+    policy.observe(frame(12))
+    goal = policy.tick().transition.goal_latent
+    assert np.all(policy.agent.encode(frame(200)[None])[0] < 4.7)  # the raw encoding lies outside mean ± 3 std
+    np.testing.assert_allclose(goal, 4.7, rtol=1e-6)
 
 
 def test_messages_carry_bundles_and_transitions_intact():
