@@ -66,15 +66,15 @@ def test_train_then_eval_on_each_task(task, tmp_path, capsys):
     assert main(["eval", "--checkpoint", str(out), "--episodes", "2"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["task"] == task and report["episodes"] == 2 and report["trained_env_steps"] == 2 * HORIZON[task]
-    assert report["goal_clip_std"] == 3.0  # the default clamp of goal latents
+    assert report["goal_clip_std"] == 0.0  # goal latents are not clamped by default
     assert report[primary] >= 0.0 and report["final_hand_distance"] >= report["hand_distance_floor"] - 0.005
     if task == "visual-reacher":  # seed 0's two goals: one in reach, one beyond the hand's box (floor 0.093 m)
         assert report["out_of_reach_goals"] == 1 and report["hand_distance_floor"] == pytest.approx(0.093 / 2, abs=1e-3)
         assert report["final_hand_distance_out_of_reach"] >= 0.093 - 0.005
         halves = report["final_hand_distance_reachable"] + report["final_hand_distance_out_of_reach"]
         assert halves / 2 == pytest.approx(report["final_hand_distance"])
-        assert main(["eval", "--checkpoint", str(out), "--episodes", "2", "--goal-clip-std", "0"]) == 0
-        assert json.loads(capsys.readouterr().out)["goal_clip_std"] == 0.0
+        assert main(["eval", "--checkpoint", str(out), "--episodes", "2", "--goal-clip-std", "3"]) == 0
+        assert json.loads(capsys.readouterr().out)["goal_clip_std"] == 3.0
     else:
         assert report["hand_distance_floor"] == 0.0 and "out_of_reach_goals" not in report
 

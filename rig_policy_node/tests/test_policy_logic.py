@@ -174,8 +174,8 @@ def test_operator_goal_from_the_next_step_until_cleared_and_imagined_goals_per_e
     assert not np.allclose(new_imagined, imagined)  # a fresh prior sample for a new episode
 
 
-def test_operator_goal_latents_are_clamped_to_the_bundles_goal_prior():
-    trainer = RIGAgent(apply_overrides(policy_config(), ["td3.hidden_sizes=32,32"]), 0, 2)
+def test_operator_goal_latents_are_clamped_to_the_bundles_goal_prior_when_it_says_so():
+    trainer = RIGAgent(apply_overrides(policy_config(), ["td3.hidden_sizes=32,32", "train.goal_clip_std=3"]), 0, 2)
     latent_dim = trainer.config.vae.latent_dim
     trainer.prior = LatentPrior(np.full(latent_dim, 5.0, np.float32), np.full(latent_dim, 0.1, np.float32))
     policy = controller(explore=False)
