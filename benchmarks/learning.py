@@ -45,6 +45,8 @@ VARIANTS = {
     "rig-goal-images": ["--set", "vae.goal_image_fraction=0.5"],
     # Imagined goals vary (std >= 0.1) in the latent dimensions the reacher's VAE leaves nearly unused.
     "rig-std-floor": ["--set", "train.prior_min_std=0.1"],
+    # A stronger KL weight (beta 20, as in the authors' later Skew-Fit code) with VAE data that spans the goal range.
+    "rig-beta20-goal-images": ["--set", "vae.beta=20", "--set", "vae.goal_image_fraction=0.5"],
 }
 # The paper's figure windows and approximate RIG levels (RIG_REFERENCE.md §4; the levels are unverified readings).
 PAPER = {
