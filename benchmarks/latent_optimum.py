@@ -20,11 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
+from learning import FINAL_EVAL_EPISODES as GOALS  # the final evaluation's goals (this script's folder is on sys.path)
+from learning import FINAL_EVAL_SEED as GOAL_SEED
 from rig_core.evaluation import evaluation_goals
 from rig_core.policy import load_trained
 
 HERE = Path(__file__).parent
-GOALS, GOAL_SEED = 300, 424242  # the final evaluation's goals (learning.py's FINAL_EVAL_EPISODES and _SEED)
 GRID_POINTS = 41  # per axis over the hand box: 5 mm spacing
 ENCODE_BATCH = 200
 
@@ -37,15 +38,14 @@ def latent_optimum(run: Path) -> dict[str, float | str]:
     grid = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 2)
     latents = np.concatenate([agent.encode(np.stack([env.render_state(point) for point in grid[start:start + ENCODE_BATCH]]))
                               for start in range(0, len(grid), ENCODE_BATCH)])  # fmt: skip
-    errors: dict[bool, list[float]] = {True: [], False: []}
+    errors: dict[bool, list[float]] = {True: [], False: []}  # keyed by "out of reach"
     floors = []
     for _, goal in evaluation_goals(env, GOALS, GOAL_SEED):
         goal_latent = agent.encode(env.render_state(goal)[None])[0]
         optimum = grid[np.linalg.norm(latents - goal_latent, axis=1).argmin()]
         floor = env.hand_distance_floor(goal)
         errors[floor > 0].append(float(np.linalg.norm(optimum - goal[:2])))
-        if floor > 0:
-            floors.append(floor)
+        floors += [floor] if floor > 0 else []
     final = json.loads((run / "final_eval.json").read_text()) if (run / "final_eval.json").is_file() else {}
     return {
         "run": run.as_posix(),
