@@ -11,7 +11,7 @@ from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 
 PACKAGE = Path(__file__).parents[2] / "rig_msgs"
 MSG_DIR = PACKAGE / "msg"
-NAMES = ("EpisodeEvent", "ModelWeights", "PolicyStatus", "SimGoal", "SimTaskState", "TrainerStatus", "Transition")
+NAMES = ("DriverStatus", "EpisodeEvent", "ModelWeights", "PolicyStatus", "SimGoal", "SimTaskState", "TrainerStatus", "Transition")
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +67,17 @@ def examples(store):
         ),
         "EpisodeEvent": t["rig_msgs/msg/EpisodeEvent"](
             header=header(store), robot_id="sawyer_1", episode_id=8, event=t["rig_msgs/msg/EpisodeEvent"].RESET_DONE
+        ),
+        "DriverStatus": t["rig_msgs/msg/DriverStatus"](
+            header=header(store), robot_id="sawyer_1", mode="ready", hold="watchdog", robot_enabled=True,
+            robot_stopped=False, robot_error=False, operator_stopped=True, commands_accepted=2**33, commands_rejected=5,
+            watchdog_stops=2, box_cuts=40, speed_clamps=3, joint_margin_stops=1, singularity_slowdowns=7,
+            singularity_stops=0, condition_number=8.5, command_rate_hz=99.5,
+            hand_pose=t["geometry_msgs/msg/Pose"](
+                position=t["geometry_msgs/msg/Point"](x=0.45, y=0.16, z=0.22),
+                orientation=t["geometry_msgs/msg/Quaternion"](x=0.7071, y=0.7071, z=0.0, w=0.0),
+            ),
+            last_error="10:02:03 rejected a velocity command: non-finite values",
         ),
     }  # fmt: skip
 
