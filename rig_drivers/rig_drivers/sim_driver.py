@@ -1,8 +1,11 @@
 """The simulated Sawyer driver, free of any middleware: velocity commands in, one task step per tick, observations out.
 
-A command's planar velocity v (m/s) becomes the task action a = v / (action_scale * rate_hz), clipped to [-1, 1],
-so one step at ``rate_hz`` moves the hand target by v / rate_hz (at most action_scale per axis: the speed limit).
-The task clips the target to its hand box (the safety box). A command older than the timeout counts as zero.
+Commands pass the same safety envelope as the real arm's (`rig_drivers.safety`): the command gate (non-finite or
+absurd commands rejected and counted, the watchdog, the operator stop) and the Cartesian stage (speed limit,
+workspace box). The allowed planar velocity v (m/s) becomes the task action a = v / (action_scale * rate_hz),
+clipped to [-1, 1], so one step at ``rate_hz`` moves the hand target by v / rate_hz. The envelope's box is the
+task's hand box plus one step on every side; the task itself clips the hand target to its box exactly, as in
+`rig train`, so a policy meets the same walls in the graph as in training.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rig_core.envs import SawyerImageTask
+from rig_drivers.safety import CommandGate, EnvelopeConfig, limit_twist
 from rig_transport import Logger
 
 MIN_STEP_GAP = 0.5
@@ -42,25 +46,17 @@ class Observation:
     step: int
 
 
-class CommandWatchdog:
-    """The newest commanded action, which reads as zero once it is older than ``timeout_s``."""
-
-    def __init__(self, timeout_s: float) -> None:
-        self.timeout_s = timeout_s
-        self._action = np.zeros(2)
-        self._received_at = -math.inf
-
-    def update(self, action: np.ndarray, now: float) -> None:
-        """A new command, received at ``now`` (the node's monotonic clock)."""
-        self._action, self._received_at = np.asarray(action, np.float64).copy(), now
-
-    def clear(self) -> None:
-        """Forget the command: zero until the next one."""
-        self._action, self._received_at = np.zeros(2), -math.inf
-
-    def action(self, now: float) -> np.ndarray:
-        """The action to apply at ``now``: the newest command, or zero if it has timed out."""
-        return self._action.copy() if now - self._received_at <= self.timeout_s else np.zeros(2)
+def sim_envelope(task: SawyerImageTask, action_scale: float, rate_hz: float, command_timeout_s: float) -> EnvelopeConfig:
+    """The envelope of a simulated task: its hand box plus one step, its per-step speed limit, no acceleration
+    limit beyond what one step allows (the task's dynamics stay those of `rig train`)."""
+    spec, step = task.spec_, action_scale
+    speed = action_scale * rate_hz * np.sqrt(2)  # both axes at full action
+    return EnvelopeConfig(
+        box_low=(spec.hand_low[0] - step, spec.hand_low[1] - step, spec.hand_z - step),
+        box_high=(spec.hand_high[0] + step, spec.hand_high[1] + step, spec.hand_z + step),
+        max_linear_speed=speed, max_linear_accel=2 * speed * rate_hz, reject_linear_speed=max(2.0, 10 * speed),
+        command_timeout_s=command_timeout_s,
+    )
 
 
 class SimDriver:
@@ -73,30 +69,37 @@ class SimDriver:
         if seed < 0:
             raise ValueError(f"seed must be >= 0, got {seed}")
         self.task, self.action_scale, self.rate_hz, self.seed, self.log = task, action_scale, rate_hz, seed, logger
-        self.watchdog = CommandWatchdog(command_timeout_s)
+        self.envelope = sim_envelope(task, action_scale, rate_hz, command_timeout_s)
+        self.gate = CommandGate(self.envelope)
+        self._previous = np.zeros(6)
         self.episode_id, self.step = 0, 0
         self._last_step_at = -math.inf
         self._warned_ignored = False
         self.task.reset(seed=episode_seed(seed, 0))
 
     def command(self, linear: tuple[float, float, float], angular: tuple[float, float, float], now: float) -> None:
-        """A velocity command (m/s, rad/s) received at ``now``; a non-finite one is rejected and stops the hand."""
-        if not all(math.isfinite(value) for value in (*linear, *angular)):
-            self.log.warning("rejected a velocity command with non-finite values (linear %s, angular %s): stopping",
-                             linear, angular)  # fmt: skip
-            self.watchdog.update(np.zeros(2), now)
-            return
-        if (linear[2] != 0 or any(angular)) and not self._warned_ignored:
+        """A velocity command (m/s, rad/s) received at ``now``; the envelope rejects (and counts) a non-finite or
+        absurd one, which stops the hand."""
+        if (linear[2] != 0 or any(angular)) and not self._warned_ignored and all(map(math.isfinite, (*linear, *angular))):
             self.log.warning("linear.z and angular velocities are ignored: the simulated hand moves in the plane only")
             self._warned_ignored = True
-        self.watchdog.update(velocity_to_action(linear[0], linear[1], self.action_scale, self.rate_hz), now)
+        if not self.gate.submit((linear[0], linear[1], 0.0), (0.0, 0.0, 0.0), now):
+            self.log.warning("rejected a velocity command (%s): stopping", self.gate.last_rejection)
+
+    def action(self, now: float) -> np.ndarray:
+        """The task action for a step at ``now``: the allowed command through the envelope's Cartesian stage."""
+        twist, _ = self.gate.current(now)
+        state = self.task.state()
+        hand = np.array([state[0], state[1], self.task.spec_.hand_z])
+        self._previous = limit_twist(twist, self._previous, hand, 1.0 / self.rate_hz, self.envelope, self.gate.counters)
+        return velocity_to_action(self._previous[0], self._previous[1], self.action_scale, self.rate_hz)
 
     def tick(self, now: float) -> Observation | None:
         """One env step with the current action (zero if the command timed out); None if the tick came too soon."""
         if now - self._last_step_at < MIN_STEP_GAP / self.rate_hz:
             return None
         self._last_step_at = now
-        image, *_ = self.task.step(self.watchdog.action(now))
+        image, *_ = self.task.step(self.action(now))
         self.step += 1
         return self._observation(image)
 
@@ -104,7 +107,8 @@ class SimDriver:
         """Reset after ``ended_episode_id``: the next episode starts, seeded from the run's seed and its id."""
         self.episode_id, self.step = ended_episode_id + 1, 0
         image, _ = self.task.reset(seed=episode_seed(self.seed, self.episode_id))
-        self.watchdog.clear()
+        self.gate.clear()
+        self._previous = np.zeros(6)
         return self._observation(image)
 
     def set_goal(self, goal_state: np.ndarray) -> np.ndarray:

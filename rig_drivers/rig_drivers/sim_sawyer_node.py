@@ -81,9 +81,11 @@ class SimSawyerNode:
         transport.create_subscription("/rig/cmd_ee_velocity", "geometry_msgs/msg/TwistStamped", COMMAND, self._on_command)
         transport.create_subscription("/rig/episode", "rig_msgs/msg/EpisodeEvent", STATUS, self._on_episode_event)
         transport.create_subscription("/rig/sim/set_goal_state", "rig_msgs/msg/SimGoal", STATUS, self._on_set_goal)
+        transport.create_subscription("/rig/driver/stop", "std_msgs/msg/Bool", LATCHED, self._on_stop)
         transport.create_timer(1.0 / rate_hz, self._on_tick)
         self.log.info("robot %s: %s, %dx%d images, %.1f Hz, command timeout %.2f s, seed %d", self.robot_id, task_name,
                       image_size, image_size, rate_hz, params["command_timeout_s"], params["seed"])  # fmt: skip
+        self.log.info("safety envelope (world frame): %s", self.driver.envelope.describe())
 
     def _on_tick(self) -> None:
         obs = self.sim.call(self.driver.tick, time.monotonic())
@@ -94,6 +96,10 @@ class SimSawyerNode:
         linear, angular = msg.twist.linear, msg.twist.angular
         self.driver.command((float(linear.x), float(linear.y), float(linear.z)),
                             (float(angular.x), float(angular.y), float(angular.z)), time.monotonic())  # fmt: skip
+
+    def _on_stop(self, msg: Any) -> None:
+        self.sim.call(setattr, self.driver.gate, "operator_stopped", bool(msg.data))
+        self.log.warning("operator stop %s", "pressed: the hand holds until released" if msg.data else "released")
 
     def _on_episode_event(self, msg: Any) -> None:
         if msg.robot_id != self.robot_id or msg.event == self._reset_done:

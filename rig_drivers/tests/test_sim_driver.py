@@ -10,7 +10,8 @@ import pytest
 
 from rig_core.envs import make_task
 from rig_core.envs.tasks import TASKS
-from rig_drivers.sim_driver import CommandWatchdog, SimDriver, episode_seed, velocity_to_action
+from rig_drivers.safety import Hold
+from rig_drivers.sim_driver import SimDriver, episode_seed, velocity_to_action
 
 SPEC = TASKS["visual-reacher"]
 RATE_HZ = 10.0
@@ -29,15 +30,12 @@ def test_velocity_becomes_the_action_that_covers_it_in_one_step() -> None:
     assert np.array_equal(velocity_to_action(3.0, -3.0, 0.01, 10.0), [1.0, -1.0])  # the speed limit
 
 
-def test_watchdog_zeroes_a_command_older_than_the_timeout() -> None:
-    watchdog = CommandWatchdog(0.5)
-    assert np.array_equal(watchdog.action(0.0), [0.0, 0.0])
-    watchdog.update(np.array([0.3, -0.4]), now=100.0)
-    assert np.array_equal(watchdog.action(100.5), [0.3, -0.4])
-    assert np.array_equal(watchdog.action(100.51), [0.0, 0.0])
-    watchdog.update(np.array([0.3, -0.4]), now=101.0)
-    watchdog.clear()
-    assert np.array_equal(watchdog.action(101.0), [0.0, 0.0])
+def test_the_envelope_is_the_tasks_box_plus_one_step_and_its_speed(driver: SimDriver) -> None:
+    envelope = driver.envelope
+    assert envelope.box_low[:2] == pytest.approx((SPEC.hand_low[0] - 0.01, SPEC.hand_low[1] - 0.01))
+    assert envelope.box_high[:2] == pytest.approx((SPEC.hand_high[0] + 0.01, SPEC.hand_high[1] + 0.01))
+    assert envelope.max_linear_speed == pytest.approx(0.1 * np.sqrt(2))  # full action on both axes
+    assert envelope.command_timeout_s == 0.5
 
 
 def test_episode_seeds_are_reproducible_and_distinct() -> None:
@@ -55,7 +53,8 @@ def test_a_command_moves_the_hand_until_it_times_out(driver: SimDriver) -> None:
     travelled = (moved[-1].state[0] - start[0]) * direction
     assert 0.015 < travelled < 0.025  # 4 steps of 5 mm (the welded hand follows its target within a millimetre)
     assert moved[-1].step == 4 and moved[-1].episode_id == 1
-    assert np.array_equal(driver.watchdog.action(1000.6), [0.0, 0.0])
+    assert driver.gate.current(1000.6)[1] is Hold.WATCHDOG
+    assert np.array_equal(driver.action(1000.6), [0.0, 0.0])
 
 
 def test_a_tick_too_soon_after_a_step_is_skipped(driver: SimDriver) -> None:
@@ -68,7 +67,8 @@ def test_non_finite_commands_are_rejected_and_stop_the_hand(driver: SimDriver, c
     driver.command((0.05, 0.0, 0.0), (0.0, 0.0, 0.0), now=3000.0)
     with caplog.at_level(logging.WARNING, logger=LOG.name):
         driver.command((float("nan"), 0.0, 0.0), (0.0, 0.0, 0.0), now=3000.1)
-    assert np.array_equal(driver.watchdog.action(3000.1), [0.0, 0.0])
+    assert driver.gate.current(3000.1)[1] is Hold.REJECTED and driver.gate.counters.rejected >= 1
+    assert np.array_equal(driver.action(3000.1), [0.0, 0.0])
     assert "non-finite" in caplog.text
 
 
@@ -77,14 +77,14 @@ def test_ignored_axes_are_reported_once(driver: SimDriver, caplog: pytest.LogCap
         driver.command((0.01, 0.0, 0.2), (0.0, 0.0, 0.5), now=4000.0)
         driver.command((0.01, 0.0, 0.2), (0.0, 0.0, 0.5), now=4000.1)
     assert caplog.text.count("are ignored") == 1
-    assert np.allclose(driver.watchdog.action(4000.1), [0.1, 0.0])
+    assert np.allclose(driver.gate.current(4000.1)[0], [0.01, 0.0, 0.0, 0.0, 0.0, 0.0])
 
 
 def test_reset_is_seeded_per_episode_and_zeroes_the_command(driver: SimDriver) -> None:
     driver.command((0.05, 0.0, 0.0), (0.0, 0.0, 0.0), now=5000.0)
     first = driver.reset(4)
     assert (first.episode_id, first.step) == (5, 0)
-    assert np.array_equal(driver.watchdog.action(5000.0), [0.0, 0.0])
+    assert driver.gate.current(5000.0)[1] is Hold.NO_COMMAND
     driver.tick(5000.0)
     again = driver.reset(4)
     assert np.allclose(again.state, first.state, atol=1e-9) and np.array_equal(again.goal_state, first.goal_state)

@@ -47,6 +47,7 @@ class Rig:
     cmd: Publisher
     episode: Publisher
     set_goal: Publisher
+    stop: Publisher
 
     def new(self, type_name: str, **fields: Any) -> Any:
         return self.peer.transport.new(type_name, **fields)
@@ -80,10 +81,11 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
     cmd = publish("/rig/cmd_ee_velocity", "geometry_msgs/msg/TwistStamped", COMMAND)
     episode = publish("/rig/episode", "rig_msgs/msg/EpisodeEvent", STATUS)
     set_goal = publish("/rig/sim/set_goal_state", "rig_msgs/msg/SimGoal", STATUS)
+    stop = publish("/rig/driver/stop", "std_msgs/msg/Bool", LATCHED)
     peer.start()
     node = NodeProcess("rig_sim_sawyer_node", PARAMS, Path(tmp_path_factory.mktemp("sim")) / "node.log")
     try:
-        yield Rig(node, peer, images, poses, states, episodes, goal_images, cmd, episode, set_goal)
+        yield Rig(node, peer, images, poses, states, episodes, goal_images, cmd, episode, set_goal, stop)
     finally:
         node.stop()
         peer.stop()
@@ -154,6 +156,24 @@ def test_velocity_moves_the_hand_and_the_watchdog_stops_it(rig: Rig) -> None:
     later = [rig.next_state().state[0] for _ in range(10)]
     assert max(abs(x - previous) for x in later) < 2e-4
     assert x0 + 0.02 <= previous < SPEC.hand_high[0] - 0.02  # stopped by the watchdog, not by the box
+
+
+def test_the_operator_stop_holds_the_hand_until_released(rig: Rig) -> None:
+    rig.stop.publish(rig.new("std_msgs/msg/Bool", data=True))
+    rig.node.wait_for_log("operator stop pressed")
+    direction = -1.0 if rig.next_state().state[0] > 0 else 1.0
+    held = [rig.next_state().state[0] for _ in range(2)]
+    for _ in range(8):
+        rig.command(direction * SPEED)
+        held.append(rig.next_state().state[0])
+    assert max(held) - min(held) < 2e-4
+    rig.stop.publish(rig.new("std_msgs/msg/Bool", data=False))
+    rig.node.wait_for_log("operator stop released")
+    start = rig.next_state().state[0]
+    for _ in range(6):
+        rig.command(direction * SPEED)
+        moved = rig.next_state().state[0]
+    assert (moved - start) * direction > 0.01
 
 
 def test_reset_handshake_answers_with_the_same_ids_and_restarts_the_episode(rig: Rig, reference: SawyerImageTask) -> None:

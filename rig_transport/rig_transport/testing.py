@@ -74,6 +74,14 @@ class NodeProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def wait_for_log(self, text: str) -> None:
+        """Wait until ``text`` appears in the log (fail with the log if the process exits or TIMEOUT_S passes)."""
+        deadline = time.monotonic() + TIMEOUT_S
+        while text not in self.log():
+            if not self.alive() or time.monotonic() > deadline:
+                pytest.fail(f"{text!r} not in the log (alive: {self.alive()}):\n{self.log()}")
+            time.sleep(0.05)
+
     def stop(self, signum: int = signal.SIGTERM) -> int:
         """Send ``signum`` and return the exit code (killed, and TimeoutExpired raised, if it does not stop)."""
         if self.alive():
