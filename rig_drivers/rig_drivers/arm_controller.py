@@ -51,13 +51,13 @@ class ControllerConfig:
     """Held axes (commanded zero) are pulled back to their pose at this rate (1/s)."""
     nullspace_gain: float = 0.5
     """Rate (1/s) at which the nullspace pulls the joints towards ``comfort_posture``."""
-    comfort_posture: tuple[float, ...] = tuple(NEUTRAL)
+    comfort_posture: tuple[float, ...] = tuple(NEUTRAL.tolist())
     """Joint angles the redundant degree of freedom prefers while the hand moves."""
     damping: float = 0.05
     """Largest damped-least-squares damping, reached at a singularity."""
     damping_threshold: float = 0.05
     """Smallest singular value below which the damping grows from 0 to ``damping``."""
-    home: tuple[float, ...] = tuple(NEUTRAL)
+    home: tuple[float, ...] = tuple(NEUTRAL.tolist())
     """Joint angles of the reset pose (rad)."""
     reset_linear_speed: float = 0.05
     """Hand speed while resetting (m/s)."""
