@@ -1,43 +1,60 @@
 """`ros2 launch` descriptions of the node graphs in `rig_launch.graph` (imported on ROS 2 machines only).
 
-Every node gets the same parameter file (``params_file:=``, default: the installed ``config/rig_params.yaml``)
-and log level (``log_level:=``), exactly as `rig up` starts them without ROS.
+Every node gets the same parameter file (``params_file:=``, default: the installed ``config/rig_params.yaml``),
+the graph's parameters over it (`rig_launch.graph.graph_parameters`, with ``robot_id:=`` and, for graphs with
+the Intera driver, ``robot_host:=``) and the log level (``log_level:=``), exactly as `rig up` starts them
+without ROS 2.
 """
 
 from __future__ import annotations
 
-from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, LogInfo
+from typing import Any
+
+from launch import LaunchContext, LaunchDescription
+from launch.actions import DeclareLaunchArgument, LogInfo, OpaqueFunction, SetEnvironmentVariable
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
+from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
-from rig_launch.graph import GRAPHS
+from rig_launch.graph import GRAPHS, SAWYER_DRIVER, graph_parameters, ros1_master_uri
 
 
-def graph_launch_description(graph: str, note: str) -> LaunchDescription:
-    """The launch description of ``GRAPHS[graph]``; ``note`` is logged once at start (what runs, what joins later)."""
-    params_file = LaunchConfiguration("params_file")
-    log_level = LaunchConfiguration("log_level")
-    actions = [
+def _nodes(context: LaunchContext, graph_name: str) -> list[Any]:
+    """The graph's Node actions, with the launch arguments' values (OpaqueFunction: they are known only here)."""
+    graph = GRAPHS[graph_name]
+    robot_host = LaunchConfiguration("robot_host").perform(context) if graph.has(SAWYER_DRIVER.name) else None
+    parameters = graph_parameters(graph, LaunchConfiguration("robot_id").perform(context) or None, robot_host or None)
+    actions: list[Any] = []
+    if (uri := ros1_master_uri(parameters)) is not None:
+        actions.append(SetEnvironmentVariable("ROS_MASTER_URI", uri))  # the camera's ros1: source too
+    for spec in graph.nodes:
+        # Strings stay strings: launch_ros would read "1" as an integer.
+        typed = {name: ParameterValue(value, value_type=str) if isinstance(value, str) else value
+                 for name, value in parameters[spec.name].items()}  # fmt: skip
+        actions.append(Node(package=spec.package, executable=spec.executable, name=spec.name,
+                            parameters=[LaunchConfiguration("params_file"), typed],
+                            arguments=["--ros-args", "--log-level", LaunchConfiguration("log_level")],
+                            output="screen", emulate_tty=True))  # fmt: skip
+    return actions
+
+
+def graph_launch_description(graph_name: str, note: str) -> LaunchDescription:
+    """The launch description of ``GRAPHS[graph_name]``; ``note`` is logged once at start (what runs)."""
+    graph = GRAPHS[graph_name]
+    arguments = [
         DeclareLaunchArgument(
             "params_file",
             default_value=PathJoinSubstitution([FindPackageShare("rig"), "config", "rig_params.yaml"]),
             description="ROS 2 parameter file for every RIG node (sections per node name)",
         ),
         DeclareLaunchArgument("log_level", default_value="info", description="debug, info, warn, error or fatal"),
-        LogInfo(msg=note),
-    ]
-    for spec in GRAPHS[graph]:
-        actions.append(
-            Node(
-                package=spec.package,
-                executable=spec.executable,
-                name=spec.name,
-                parameters=[params_file],
-                arguments=["--ros-args", "--log-level", log_level],
-                output="screen",
-                emulate_tty=True,
-            )
-        )
-    return LaunchDescription(actions)
+        DeclareLaunchArgument("robot_id", default_value=graph.robot_id or "",
+                              description="robot id of the policy and the robot driver (empty: the parameter file's)"),
+    ]  # fmt: skip
+    if graph.has(SAWYER_DRIVER.name):
+        arguments.append(DeclareLaunchArgument(
+            "robot_host", default_value=graph.default_robot_host or "",
+            description="HOST[:PORT] of the robot's ROS 1 master, http://HOST:11311 (empty: the parameter file's "
+                        "sawyer_driver.ros_master_uri, or ROS_MASTER_URI)"))  # fmt: skip
+    return LaunchDescription([*arguments, LogInfo(msg=note), OpaqueFunction(function=_nodes, args=[graph_name])])

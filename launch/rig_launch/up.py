@@ -1,17 +1,22 @@
-"""`rig up sim|real`: the node graph without ROS, over the Cyclone DDS transport.
+"""`rig up sim|real|gazebo`: the node graph without ROS 2, over the Cyclone DDS transport.
 
-Starts the graph's nodes (`rig_launch.graph`) from their console scripts with the same parameter file that
-`ros2 launch` uses, writes each node's output to a log file, shows progress from the status topics, and
-stops every node cleanly on Ctrl-C (SIGINT to each, then SIGTERM and SIGKILL for any that hang).
+Starts the graph's nodes (`rig_launch.graph`) from their console scripts with the same parameter file and graph
+parameters that `ros2 launch` uses, writes each node's output to a log file, shows progress from the status
+topics, and stops every node cleanly on Ctrl-C (SIGINT to each, then SIGTERM and SIGKILL for any that hang).
 
     rig up sim
     rig up sim --params my_params.yaml --set trainer_node.out_dir=runs/lab1 --log-dir runs/lab1/logs
+    rig up real --robot-host sawyer.local     # the Intera driver on the robot's ROS 1 master (http://HOST:11311)
+    rig up gazebo                             # ... on sawyer_simulator's master (default localhost)
+    rig up real --robot-host sawyer.local --dry-run   # print the command lines, start nothing
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -22,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-from rig_launch.graph import DEFAULT_PARAMS_FILE, GRAPHS, NodeSpec
+from rig_launch.graph import DEFAULT_PARAMS_FILE, GRAPHS, Graph, NodeSpec, graph_parameters, ros1_master_uri
 
 STOP_GRACE_S = 20.0
 """How long a node may take to shut down cleanly (the trainer writes a checkpoint) before it is terminated."""
@@ -61,9 +66,9 @@ def node_command(spec: NodeSpec, params_file: Path, overrides: dict[str, str]) -
     return command
 
 
-def parse_sets(items: list[str], graph: tuple[NodeSpec, ...]) -> dict[str, dict[str, str]]:
+def parse_sets(items: list[str], graph: Graph) -> dict[str, dict[str, str]]:
     """``node_name.param=value`` items, grouped by node (values stay text: each node types them like rcl does)."""
-    names = {spec.name for spec in graph}
+    names = {spec.name for spec in graph.nodes}
     per_node: dict[str, dict[str, str]] = {name: {} for name in names}
     for item in items:
         key, sep, value = item.partition("=")
@@ -76,14 +81,38 @@ def parse_sets(items: list[str], graph: tuple[NodeSpec, ...]) -> dict[str, dict[
     return per_node
 
 
-def start_nodes(graph: tuple[NodeSpec, ...], params_file: Path, sets: dict[str, dict[str, str]],
-                log_dir: Path) -> list[RunningNode]:  # fmt: skip
+@dataclass(frozen=True)
+class Plan:
+    """What `rig up` starts: one command line per node, and the environment variables it sets for all of them."""
+
+    commands: list[tuple[NodeSpec, list[str]]]
+    environment: dict[str, str]
+
+
+def plan(graph: Graph, params_file: Path, sets: dict[str, dict[str, str]], robot_id: str | None = None,
+         robot_host: str | None = None) -> Plan:  # fmt: skip
+    """The graph's parameters (`graph_parameters`) under the ``--set`` items, as ``-p`` overrides of each node;
+    a ROS 1 master URI among them is every node's ROS_MASTER_URI too (the camera's ``ros1:`` source needs it)."""
+    try:
+        parameters = graph_parameters(graph, robot_id, robot_host)
+    except ValueError as error:
+        raise UpError(str(error)) from None
+    environment = {"RIG_TRANSPORT": "dds", "PYTHONUNBUFFERED": "1"}
+    if (uri := ros1_master_uri(parameters)) is not None:
+        environment["ROS_MASTER_URI"] = uri
+    commands = []
+    for spec in graph.nodes:  # every script found before any node starts
+        overrides = {name: json.dumps(value) for name, value in parameters[spec.name].items()} | sets[spec.name]
+        commands.append((spec, node_command(spec, params_file, overrides)))
+    return Plan(commands, environment)
+
+
+def start_nodes(launch: Plan, log_dir: Path) -> list[RunningNode]:
     """Start every node in its own session (so Ctrl-C reaches `rig up` alone, which then stops them in order)."""
     log_dir.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "RIG_TRANSPORT": "dds", "PYTHONUNBUFFERED": "1"}
-    commands = [node_command(spec, params_file, sets[spec.name]) for spec in graph]  # all found before any starts
+    env = {**os.environ, **launch.environment}
     running = []
-    for spec, command in zip(graph, commands):
+    for spec, command in launch.commands:
         log_path = log_dir / f"{spec.name}.log"
         with log_path.open("ab") as log:
             process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
@@ -112,9 +141,11 @@ class StatusMonitor:
 
         self.policy: Any = None
         self.trainer: Any = None
+        self.driver: Any = None
         self.transport = DDSTransport("rig_up", argv=[])
         self.transport.create_subscription("/rig/policy/status", "rig_msgs/msg/PolicyStatus", STATUS, self._on_policy)
         self.transport.create_subscription("/rig/trainer/status", "rig_msgs/msg/TrainerStatus", STATUS, self._on_trainer)
+        self.transport.create_subscription("/rig/driver/status", "rig_msgs/msg/DriverStatus", STATUS, self._on_driver)
         self._thread = threading.Thread(target=self.transport.spin, daemon=True)
         self._thread.start()
 
@@ -123,6 +154,9 @@ class StatusMonitor:
 
     def _on_trainer(self, msg: Any) -> None:
         self.trainer = msg
+
+    def _on_driver(self, msg: Any) -> None:
+        self.driver = msg
 
     def summary(self) -> dict[str, str]:
         """Short fields for the progress line."""
@@ -133,6 +167,8 @@ class StatusMonitor:
         if self.trainer is not None:
             fields |= {"replay": str(self.trainer.replay_size), "td3": str(self.trainer.gradient_steps),
                        "vae": str(self.trainer.vae_steps)}  # fmt: skip
+        if self.driver is not None:
+            fields["arm"] = self.driver.mode if self.driver.mode != "ready" else f"ready/{self.driver.hold}"
         return fields
 
     def transitions(self) -> int:
@@ -171,11 +207,18 @@ class _Parser(argparse.ArgumentParser):
 def parser() -> argparse.ArgumentParser:
     result = _Parser(prog="rig up", description="Start the RIG node graph without ROS (Cyclone DDS); Ctrl-C stops it.")
     result.add_argument("graph", choices=sorted(GRAPHS),
-                        help="sim: MuJoCo Sawyer + policy + trainer; real: camera + policy + trainer")
+                        help="; ".join(f"{name}: {graph.summary}" for name, graph in GRAPHS.items()))
     result.add_argument("--params", type=Path, default=DEFAULT_PARAMS_FILE,
                         help="ROS 2 parameter file (default: the packaged rig_params.yaml)")
     result.add_argument("--set", action="append", default=[], metavar="NODE.PARAM=VALUE",
                         help="override one node's parameter, e.g. --set trainer_node.out_dir=runs/lab1 (repeatable)")
+    result.add_argument("--robot-host", metavar="HOST[:PORT]",
+                        help="real/gazebo: the robot's ROS 1 master is http://HOST:11311 (default: real, the parameter "
+                             "file's sawyer_driver.ros_master_uri or ROS_MASTER_URI; gazebo, localhost)")
+    result.add_argument("--robot-id", help="the robot id of the policy and the driver (default: the graph's, "
+                                           + ", ".join(f"{n} {g.robot_id}" for n, g in GRAPHS.items() if g.robot_id)
+                                           + "; sim, the parameter file's)")
+    result.add_argument("--dry-run", action="store_true", help="print each node's command line; start nothing")
     result.add_argument("--log-dir", type=Path, default=Path("runs/up/logs"),
                         help="one log file per node (default: %(default)s)")
     result.add_argument("--no-progress", action="store_true", help="no progress line (no status subscription)")
@@ -189,7 +232,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not args.params.is_file():
             raise UpError(f"parameter file {args.params} does not exist")
-        nodes = start_nodes(graph, args.params.resolve(), parse_sets(args.set, graph), args.log_dir)
+        launch = plan(graph, args.params.resolve(), parse_sets(args.set, graph), args.robot_id, args.robot_host)
+        if args.dry_run:
+            print("\n".join([*(f"{key}={value}" for key, value in launch.environment.items()),
+                              *(shlex.join(command) for _, command in launch.commands)]))  # fmt: skip
+            return 0
+        nodes = start_nodes(launch, args.log_dir)
     except (UpError, OSError) as error:
         print(f"rig up: error: {error}", file=sys.stderr)
         return 1

@@ -4,3 +4,7 @@ from their installed console scripts and are stopped at teardown (see rig_transp
 from rig_transport.testing import isolated_dds, start_node, test_node
 
 __all__ = ["isolated_dds", "start_node", "test_node"]
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "slow: longer end-to-end runs (still part of the default suite)")

@@ -6,6 +6,7 @@ rig eval --checkpoint runs/reacher --episodes 20 [--goal-image goal.png]
 rig export --checkpoint runs/reacher --out reacher_policy.safetensors   # for policy nodes (weights_file)
 rig up sim                     # the ROS node graph without ROS (needs the `rig` bringup package, ./launch)
 rig goal goal.png | --capture | --clear                                # the operator's goal image
+rig stop [--release]                                                   # hold the arm still (operator stop)
 """
 
 from __future__ import annotations
@@ -92,10 +93,11 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--version", type=_positive, default=1, help="weights version to stamp (default: %(default)s)")
     commands.add_parser("up", help="start the node graph without ROS (see rig up --help)")
     commands.add_parser("goal", help="set, capture or clear the robot's goal image (see rig goal --help)")
+    commands.add_parser("stop", help="hold the robot arm still, or release it (see rig stop --help)")
     return parser
 
 
-BRINGUP_COMMANDS = ("up", "goal")
+BRINGUP_COMMANDS = ("up", "goal", "stop")
 """Subcommands that live in the bringup package (`rig_launch`), so that rig_core knows nothing of nodes."""
 
 
