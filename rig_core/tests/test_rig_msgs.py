@@ -11,7 +11,9 @@ from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 
 PACKAGE = Path(__file__).parents[2] / "rig_msgs"
 MSG_DIR = PACKAGE / "msg"
-NAMES = ("DriverStatus", "EpisodeEvent", "ModelWeights", "PolicyStatus", "SimGoal", "SimTaskState", "TrainerStatus", "Transition")
+NAMES = (
+    "DriverStatus", "EpisodeEvent", "ModelWeights", "PolicyStatus", "SimGoal", "SimTaskState", "TrainerStatus", "Transition",
+)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
