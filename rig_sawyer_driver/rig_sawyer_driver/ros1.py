@@ -9,7 +9,7 @@ keep precedence) and the import is tried again.
 Usage::
 
     from rig_sawyer_driver.ros1 import rospy, std_msgs, sensor_msgs   # Ros1Unavailable if ROS 1 is missing
-    rospy.init_node("my_node")
+    rospy.init_node("my_node")                # a plain ROS 1 node; in a ROS 2 node's process: ros1.init_node(...)
     rospy.Publisher("/flag", std_msgs.msg.Bool, queue_size=1)
 """
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from pathlib import Path
 from types import ModuleType
 
 ROS1_PYTHON_PATHS = ("/usr/lib/python3/dist-packages", "/opt/ros/noetic/lib/python3/dist-packages")
@@ -59,5 +60,27 @@ def import_ros1() -> list[ModuleType]:
 
 rospy, rosgraph, genpy, genmsg, std_msgs, sensor_msgs, geometry_msgs = import_ros1()
 
-__all__ = ["APT_PACKAGES", "Ros1Unavailable", "genmsg", "genpy", "geometry_msgs", "rosgraph", "rospy", "sensor_msgs",
-           "std_msgs"]  # fmt: skip
+LOGGING_CONFIG = Path(__file__).resolve().parent / "ros1_logging.yaml"
+"""A logging configuration that configures nothing (rospy's would replace the root logger's handlers by a file)."""
+
+
+def init_node(name: str, *, anonymous: bool = False) -> None:
+    """``rospy.init_node`` for a process that is a ROS 2 node too (or has its own logging and signal handling).
+
+    No signal handlers (the ROS 2 side owns SIGINT/SIGTERM; call ``rospy.signal_shutdown`` when done), no ROS 1
+    command-line parsing (the arguments are ROS 2's ``--ros-args``), and Python logging left as the process set it
+    up: rospy's own configuration would send the root logger to a file only, silencing the node's console log;
+    rospy's messages (``rospy.loginfo``, ...) go through the process's handlers instead. ROS_PYTHON_LOG_CONFIG_FILE,
+    when set, is honoured.
+    """
+    preset = os.environ.get("ROS_PYTHON_LOG_CONFIG_FILE")
+    os.environ["ROS_PYTHON_LOG_CONFIG_FILE"] = preset or str(LOGGING_CONFIG)
+    try:
+        rospy.init_node(name, argv=sys.argv[:1], anonymous=anonymous, disable_signals=True)
+    finally:
+        if preset is None:
+            del os.environ["ROS_PYTHON_LOG_CONFIG_FILE"]
+
+
+__all__ = ["APT_PACKAGES", "Ros1Unavailable", "genmsg", "genpy", "geometry_msgs", "init_node", "rosgraph", "rospy",
+           "sensor_msgs", "std_msgs"]  # fmt: skip
