@@ -60,7 +60,9 @@ def test_rig_goal_while_the_trainer_gathers_its_vae_images(test_node: TestNode, 
     assert_taken(rig_goal("--clear"), "clear", "idle")
     log = (tmp_path / "logs" / "policy_node.log").read_text()
     assert "operator goal image set (2000x1500 rgb8)" in log and "operator goal set to the newest camera frame" in log
-    assert up.stop(signal.SIGTERM) == 0 and "stopped sim_sawyer_node (0), policy_node (0), trainer_node (0)" in up.log()
+    assert up.stop(signal.SIGTERM) == 0  # as `docker stop`, systemd or `kill` stop it
+    assert "rig up: SIGTERM received, stopping every node" in up.log()
+    assert "stopped sim_sawyer_node (0), policy_node (0), trainer_node (0)" in up.log()
 
 
 def test_rig_goal_while_the_robot_resets_and_the_policys_rejection(test_node: TestNode, start_node, tmp_path):
