@@ -4,9 +4,10 @@
     rig goal --capture        # the robot's current camera frame becomes the goal
     rig goal --clear          # back to practising on imagined goals
 
-It publishes, then waits until a policy's status confirms the change (or reports a rejection), so the
-command's exit code says whether the robot took the goal. The transport is rclpy when ROS 2 is sourced,
-else Cyclone DDS (`RIG_TRANSPORT` chooses).
+The request's header stamp identifies it: the policy echoes that header in its status with the answer (taken,
+or rejected and why), so the exit code says whether the robot took this request, whatever mode the policy is
+in. The file is read before any policy is looked for. The transport is rclpy when ROS 2 is sourced, else
+Cyclone DDS (`RIG_TRANSPORT` chooses).
 """
 
 from __future__ import annotations
@@ -16,21 +17,26 @@ import queue
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
+
+import numpy as np
 
 from rig_core.errors import RigError
 from rig_core.images import read_rgb
 from rig_transport import LATCHED, STATUS, Transport, make_transport
 from rig_transport.images import rgb_to_image
 
-GOAL_MODE, IMAGINED_MODES = "operator_goal", ("imagined_goal", "idle")
-STATUSES_TO_WAIT = 2
-"""Statuses to see after publishing: the first may have been taken before the goal arrived."""
+RESEND_S = 2.0
+"""Send the request again after this long without its answer (a policy discovered late may have missed it;
+the policy takes a request once, however often it arrives)."""
+IDLE_NOTES = {True: " (no weights yet: it acts once they arrive)", False: " (the robot is resetting: it acts after)"}
+"""What an idle mode means, by whether the policy has weights yet."""
 
 
 class GoalError(Exception):
-    """The goal could not be handed over (unreadable image, no policy, rejected)."""
+    """The goal could not be handed over (no policy answered, or it rejected the request)."""
 
 
 def parser() -> argparse.ArgumentParser:
@@ -47,61 +53,62 @@ def parser() -> argparse.ArgumentParser:
     return result
 
 
-def publish_request(transport: Transport, args: argparse.Namespace) -> tuple[str, tuple[str, ...]]:
-    """Publish the request; returns what it is and the policy modes that confirm it."""
-    if args.clear:
-        transport.create_publisher("/rig/goal_image/clear", "std_msgs/msg/Empty", STATUS).publish(
-            transport.new("std_msgs/msg/Empty"))  # fmt: skip
-        return "clear", IMAGINED_MODES
-    if args.capture:
-        transport.create_publisher("/rig/goal_image/capture", "std_msgs/msg/Empty", STATUS).publish(
-            transport.new("std_msgs/msg/Empty"))  # fmt: skip
-        return "capture", (GOAL_MODE,)
+def request_sender(transport: Transport, args: argparse.Namespace, image: np.ndarray | None) -> tuple[str, Any, Callable]:
+    """What the request is, its stamp, and a function that (re)sends it."""
+    stamp = transport.now()
+    if image is not None:
+        msg = rgb_to_image(transport, image, stamp, "operator")
+        topic, type_name, qos = "/rig/goal_image", "sensor_msgs/msg/Image", LATCHED
+        what = f"goal image {args.image} ({msg.width}x{msg.height})"
+    else:
+        msg = transport.new("std_msgs/msg/Header", stamp=stamp, frame_id="operator")
+        topic, type_name, qos = f"/rig/goal_image/{'clear' if args.clear else 'capture'}", "std_msgs/msg/Header", STATUS
+        what = "clear" if args.clear else "capture"
+    publisher = transport.create_publisher(topic, type_name, qos)
+    return what, stamp, lambda: publisher.publish(msg)
 
-    image = rgb_to_image(transport, read_rgb(args.image), transport.now(), "operator")
-    transport.create_publisher("/rig/goal_image", "sensor_msgs/msg/Image", LATCHED).publish(image)
-    return f"goal image {args.image} ({image.width}x{image.height})", (GOAL_MODE,)
 
-
-def confirm(statuses: queue.Queue, baseline_error: str, modes: tuple[str, ...], timeout_s: float) -> Any:
-    """The policy status that confirms the request; GoalError for a rejection or no answer."""
-    deadline, seen = time.monotonic() + timeout_s, 0
-    while (left := deadline - time.monotonic()) > 0:
+def answer(statuses: queue.Queue, stamp: Any, send: Callable[[], None], timeout_s: float) -> Any:
+    """The first policy status that answers the request with ``stamp`` (sent, and re-sent every RESEND_S, here)."""
+    deadline, resend_at, seen = time.monotonic() + timeout_s, 0.0, None
+    while (now := time.monotonic()) < deadline:
+        if now >= resend_at:
+            send()
+            resend_at = now + RESEND_S
         try:
-            status = statuses.get(timeout=left)
+            status = statuses.get(timeout=min(deadline, resend_at) - now)
         except queue.Empty:
-            break
-        seen += 1
-        if status.last_error != baseline_error and status.last_error.startswith("goal"):
-            raise GoalError(f"policy of {status.robot_id} rejected it: {status.last_error}")
-        if seen >= STATUSES_TO_WAIT and status.mode in modes:
+            continue
+        seen = status
+        if (status.goal_request.stamp.sec, status.goal_request.stamp.nanosec) == (stamp.sec, stamp.nanosec):
             return status
-    raise GoalError(f"no policy confirmed it within {timeout_s:.0f} s")
+    if seen is None:
+        raise GoalError(f"no policy status on /rig/policy/status within {timeout_s:.0f} s (is the graph running?)")
+    raise GoalError(f"the policy of {seen.robot_id} did not answer the request within {timeout_s:.0f} s")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `rig goal`."""
     args = parser().parse_args(argv)
-    if args.image is not None and not args.image.is_file():
-        print(f"rig goal: error: {args.image} does not exist", file=sys.stderr)
+    try:
+        image = None if args.image is None else read_rgb(args.image)  # a bad file fails here, before any policy
+    except RigError as error:
+        print(f"rig goal: error: {error}", file=sys.stderr)
         return 1
     transport = make_transport("rig_goal", argv=[])
     statuses: queue.Queue = queue.Queue()
     transport.create_subscription("/rig/policy/status", "rig_msgs/msg/PolicyStatus", STATUS, statuses.put)
+    what, stamp, send = request_sender(transport, args, image)
     spinner = threading.Thread(target=transport.spin, daemon=True)
     spinner.start()
     try:
-        try:
-            baseline = statuses.get(timeout=args.timeout)  # a policy is there (and discovered)
-        except queue.Empty:
-            raise GoalError(f"no policy status on /rig/policy/status within {args.timeout:.0f} s") from None
-        what, modes = publish_request(transport, args)
-        while not statuses.empty():  # only statuses taken after the request count
-            statuses.get_nowait()
-        status = confirm(statuses, baseline.last_error, modes, args.timeout)
-        print(f"rig goal: {what}: policy of {status.robot_id} is in mode {status.mode}")
+        status = answer(statuses, stamp, send, args.timeout)
+        if not status.goal_accepted:
+            raise GoalError(f"the policy of {status.robot_id} rejected the {what}: {status.goal_rejection}")
+        note = IDLE_NOTES[status.weights_version == 0] if status.mode == "idle" else ""
+        print(f"rig goal: {what}: taken by the policy of {status.robot_id}, in mode {status.mode}{note}")
         return 0
-    except (GoalError, RigError) as error:  # RigError: an unreadable image file
+    except GoalError as error:
         print(f"rig goal: error: {error}", file=sys.stderr)
         return 1
     finally:

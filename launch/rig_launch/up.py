@@ -243,14 +243,21 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"rig up {args.graph}: " + ", ".join(f"{n.spec.name} (pid {n.process.pid})" for n in nodes)
           + f"; parameters {args.params}; logs in {args.log_dir}/; Ctrl-C stops", flush=True)  # fmt: skip
-    stop = threading.Event()
-    previous = {signum: signal.signal(signum, lambda *_: stop.set()) for signum in (signal.SIGINT, signal.SIGTERM)}
+    stop, received = threading.Event(), []
+
+    def on_signal(signum: int, _frame: object) -> None:
+        received.append(signal.Signals(signum).name)
+        stop.set()
+
+    previous = {signum: signal.signal(signum, on_signal) for signum in (signal.SIGINT, signal.SIGTERM)}
     monitor = None if args.no_progress else StatusMonitor()
     try:
         supervise(nodes, monitor, stop)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+        if received:
+            print(f"rig up: {received[0]} received, stopping every node", flush=True)
         codes = stop_nodes(nodes)
         if monitor is not None:
             monitor.close()

@@ -8,6 +8,8 @@ import yaml
 
 from rig_launch.graph import DEFAULT_PARAMS_FILE
 
+TRAINED_POLICY = Path(__file__).with_name("data") / "reacher_policy.safetensors"
+"""`rig export` of a Visual Reacher checkpoint trained for 10K env steps (benchmarks/visual_reacher_learning.md)."""
 TINY_TRAINER = ("vae.num_images=200;vae.pretrain_epochs=2;vae.batches_per_epoch=5;"
                 "train.min_steps_before_training=50;train.checkpoint_every=100")  # fmt: skip
 """`config_overrides` of trainer_node: a VAE pretrained in seconds, TD3 updates after 50 transitions."""

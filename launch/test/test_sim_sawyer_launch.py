@@ -31,7 +31,7 @@ from launch.launch_description_sources import PythonLaunchDescriptionSource  # n
 from rclpy.qos import QoSDurabilityPolicy, QoSProfile, qos_profile_sensor_data  # noqa: E402
 from rig_msgs.msg import PolicyStatus, TrainerStatus  # noqa: E402
 from sensor_msgs.msg import Image  # noqa: E402
-from std_msgs.msg import Empty  # noqa: E402
+from std_msgs.msg import Header  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))  # launch_test loads this file by path, not as part of a package
 from graph_params import quick_params_file  # noqa: E402
@@ -100,7 +100,7 @@ class TestSimGraph(unittest.TestCase):
 
     def test_goal_images_from_an_rclpy_publisher_are_taken_rejected_or_cleared(self):
         goals = self.node.create_publisher(Image, "/rig/goal_image", LATCHED)
-        clear = self.node.create_publisher(Empty, "/rig/goal_image/clear", RELIABLE)
+        clear = self.node.create_publisher(Header, "/rig/goal_image/clear", RELIABLE)
         try:
             bad = Image(height=10, width=10, encoding="rgb8", step=30, data=bytes(20))
             goals.publish(bad)
@@ -111,7 +111,7 @@ class TestSimGraph(unittest.TestCase):
             goals.publish(Image(height=120, width=160, encoding="bgr8", step=160 * 3, data=rgb.tobytes()))
             self.collect(PolicyStatus, "/rig/policy/status", RELIABLE, 1, lambda m: m.mode == "operator_goal",
                          "the policy acting on the operator's goal")  # fmt: skip
-            clear.publish(Empty())
+            clear.publish(Header(stamp=self.node.get_clock().now().to_msg()))
             self.collect(PolicyStatus, "/rig/policy/status", RELIABLE, 1, lambda m: m.mode == "imagined_goal",
                          "the policy back on imagined goals")  # fmt: skip
         finally:

@@ -15,6 +15,7 @@ import argparse
 import importlib
 import json
 import math
+import signal
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -59,24 +60,22 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     train = commands.add_parser("train", help="train RIG (or the Oracle) on a simulated Sawyer task")
-    train.add_argument("--task", choices=TASK_NAMES, default="visual-reacher", help="simulated task (default: %(default)s)")
+    train.add_argument("--task", choices=TASK_NAMES, help="simulated task (default: visual-reacher)")
     train.add_argument("--env-steps", type=_positive, help="environment steps to train for (default: the task's)")
-    train.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    train.add_argument("--seed", type=int, help="random seed (default: 0)")
     train.add_argument("--out", type=Path, help="new output directory")
     train.add_argument("--resume", type=Path, metavar="DIR", help="continue the interrupted run in DIR")
-    train.add_argument("--oracle", action="store_true", help="train on the true state instead of VAE latents")
+    train.add_argument("--oracle", action="store_true", default=None, help="train on the true state instead of VAE latents")
     train.add_argument("--relabel", choices=[s.value for s in RelabelStrategy], help="goal relabelling (default: rig)")
     train.add_argument("--image-size", type=int, choices=(84, 48), help="camera image size (default: 84)")
-    train.add_argument("--set", action="append", default=[], metavar="SECTION.FIELD=VALUE",
+    train.add_argument("--set", action="append", metavar="SECTION.FIELD=VALUE",
                        help="override any config field, e.g. --set vae.pretrain_epochs=20 (repeatable)")  # fmt: skip
     train.add_argument("--device", default="auto", help="torch device: auto, cpu, cuda, ... (default: %(default)s)")
     train.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
     evaluate = commands.add_parser("eval", help="evaluate a trained checkpoint on goal images")
     evaluate.add_argument("--checkpoint", type=Path, required=True, help="a run directory or its checkpoint/")
-    evaluate.add_argument(
-        "--episodes", type=_positive, default=10, help="episodes on env-sampled goals (default: %(default)s)"
-    )
+    evaluate.add_argument("--episodes", type=_positive, help="episodes on env-sampled goals (default: 10)")
     evaluate.add_argument("--goal-image", type=Path, help="run one episode towards this image instead")
     evaluate.add_argument("--strip", type=Path, help="where to save the frame strip (default: <run>/eval_strip.png)")
     evaluate.add_argument("--seed", type=int, default=0, help="seed of the evaluation goals (default: %(default)s)")
@@ -97,6 +96,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+RESUME_REFUSES = ("out", "task", "seed", "oracle", "relabel", "image_size", "set")
+"""`rig train` options (default None: given or not) that a resumed run, which keeps its saved config, refuses."""
 BRINGUP_COMMANDS = ("up", "goal", "stop")
 """Subcommands that live in the bringup package (`rig_launch`), so that rig_core knows nothing of nodes."""
 
@@ -105,7 +106,7 @@ def _bringup(command: str, rest: list[str]) -> int:
     try:
         module = importlib.import_module(f"rig_launch.{command}")
     except ImportError:
-        print(f"rig: error: `rig {command}` needs the bringup package: pip install -e ./launch (with the node packages)",
+        print(f"rig {command}: error: it needs the bringup package: pip install -e ./launch (with the node packages)",
               file=sys.stderr)  # fmt: skip
         return 1
     return module.main(rest)
@@ -127,19 +128,21 @@ def _train(args: argparse.Namespace) -> dict:
     from rig_core.train import resume, train
 
     if args.resume is not None:
-        if args.out is not None or args.set or args.oracle or args.relabel or args.image_size:
-            raise RigError("--resume continues a run with its saved config: give only --env-steps besides it")
+        given = [f"--{name.replace('_', '-')}" for name in RESUME_REFUSES if getattr(args, name) is not None]
+        if given:
+            raise RigError(f"{', '.join(given)} cannot change a resumed run, which continues with its saved config "
+                           "(only --env-steps, --device and --no-progress go with --resume)")  # fmt: skip
         return resume(args.resume, args.env_steps, _device(args.device), not args.no_progress)
     if args.out is None:
         raise RigError("give --out DIR for a new run (or --resume DIR to continue one)")
-    overrides = [f"seed={args.seed}", f"oracle={args.oracle}"] + args.set
+    overrides = [f"seed={0 if args.seed is None else args.seed}", f"oracle={bool(args.oracle)}"] + (args.set or [])
     if args.env_steps is not None:
         overrides.append(f"train.env_steps={args.env_steps}")
     if args.relabel is not None:
         overrides.append(f"replay.relabel={args.relabel}")
     if args.image_size is not None:
         overrides.append(f"vae.image_size={args.image_size}")
-    config = apply_overrides(task_config(args.task), overrides)
+    config = apply_overrides(task_config(args.task or "visual-reacher"), overrides)
     return train(config, args.out, _device(args.device), not args.no_progress)
 
 
@@ -164,6 +167,10 @@ def _eval(args: argparse.Namespace) -> dict:
     from rig_core.images import read_rgb, to_model_input
     from rig_core.policy import load_trained
 
+    if args.goal_image is not None and args.episodes is not None:
+        raise RigError("--episodes counts episodes on env-sampled goals; --goal-image runs one episode towards the image")
+    if args.goal_image is None and args.strip is not None:
+        raise RigError("--strip saves the frames of a --goal-image episode: give --goal-image too")
     run_dir = _run_dir(args.checkpoint)
     agent, env, state = load_trained(run_dir / "checkpoint", _device(args.device))
     if args.goal_clip_std is not None:
@@ -176,7 +183,8 @@ def _eval(args: argparse.Namespace) -> dict:
             "goal_clip_std": None if agent.vae is None else agent.config.train.goal_clip_std,
         }
         if args.goal_image is None:
-            return summary | {"episodes": args.episodes} | evaluate(agent, env, args.episodes, args.seed, with_floor=True)
+            episodes = args.episodes or 10
+            return summary | {"episodes": episodes} | evaluate(agent, env, episodes, args.seed, with_floor=True)
         if agent.vae is None:
             raise RigError("an Oracle checkpoint acts on true states and cannot take a goal image")
         goal = to_model_input(read_rgb(args.goal_image), env.image_size)
@@ -207,17 +215,29 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] and argv[0] in BRINGUP_COMMANDS:  # their own parsers, in the bringup package
         return _bringup(argv[0], argv[1:])
     args = _parser().parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         result = {"train": _train, "eval": _eval, "export": _export}[args.command](args)
     except RigError as error:
-        print(f"rig: error: {error}", file=sys.stderr)
+        print(f"rig {args.command}: error: {error}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
+        how, code = ("SIGTERM", 128 + signal.SIGTERM) if isinstance(interrupt, _Terminated) else ("Ctrl-C", 130)
         saved = "; a checkpoint was saved, continue with --resume" if args.command == "train" else ""
-        print(f"rig: interrupted{saved}", file=sys.stderr)
-        return 130
+        print(f"rig {args.command}: interrupted ({how}){saved}", file=sys.stderr)
+        return code
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     print(json.dumps(result, indent=2))
     return 0
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (docker stop, systemd, kill), handled as Ctrl-C is: `rig train` checkpoints on the way out."""
+
+
+def _terminate(_signum: int, _frame: object) -> NoReturn:
+    raise _Terminated
 
 
 if __name__ == "__main__":

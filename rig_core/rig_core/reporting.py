@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -36,6 +37,21 @@ class MetricsCSV:
                 writer.writeheader()
             writer.writerow(row)
 
+    def drop_after(self, env_steps: int) -> int:
+        """Remove the rows of evaluations after ``env_steps`` (rewriting the file atomically); returns how many went."""
+        if not self.path.is_file() or self.path.stat().st_size == 0:
+            return 0
+        with self.path.open(newline="") as handle:
+            header, *rows = list(csv.reader(handle))
+        column = header.index("env_steps")
+        kept = [row for row in rows if float(row[column]) <= env_steps]
+        if len(kept) < len(rows):
+            temporary = self.path.with_suffix(".tmp")
+            with temporary.open("w", newline="") as handle:
+                csv.writer(handle).writerows([header, *kept])
+            os.replace(temporary, self.path)
+        return len(rows) - len(kept)
+
     def read(self) -> list[dict[str, float]]:
         """All rows as floats (empty cells become NaN)."""
         if not self.path.is_file():
@@ -65,8 +81,24 @@ def plot_learning_curve(rows: list[dict[str, float]], metrics: Sequence[str], pa
     plt.close(figure)
 
 
-def save_image_grid(rows: Sequence[np.ndarray], path: Path, scale: int = 2) -> None:
-    """Save rows of uint8 RGB images (each row an (N, H, W, 3) array, same N) as one PNG."""
+def save_image_grid(rows: Sequence[np.ndarray], path: Path, scale: int = 2, labels: Sequence[str] = ()) -> None:
+    """Save rows of uint8 RGB images (each row an (N, H, W, 3) array, same N) as one PNG; ``labels``, one per row,
+    are written in a white margin on the left."""
+    if labels and len(labels) != len(rows):
+        raise ValueError(f"{len(labels)} labels for {len(rows)} rows")
     strips = [np.concatenate(list(row), axis=1) for row in rows]
-    grid = np.concatenate(strips, axis=0)
-    write_rgb(path, cv2.resize(grid, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST))
+    grid = cv2.resize(np.concatenate(strips, axis=0), None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
+    if labels:
+        grid = np.concatenate([_label_margin(labels, grid.shape[0] // len(rows)), grid], axis=1)
+    write_rgb(path, grid)
+
+
+def _label_margin(labels: Sequence[str], row_height: int) -> np.ndarray:
+    """A white column with each label centred vertically in its row, in black."""
+    font, size, thickness, pad = cv2.FONT_HERSHEY_SIMPLEX, 0.45, 1, 6
+    extents = [cv2.getTextSize(label, font, size, thickness)[0] for label in labels]
+    margin = np.full((row_height * len(labels), max(width for width, _ in extents) + 2 * pad, 3), 255, np.uint8)
+    for index, (label, (_, height)) in enumerate(zip(labels, extents)):
+        baseline_y = index * row_height + (row_height + height) // 2
+        cv2.putText(margin, label, (pad, baseline_y), font, size, (0, 0, 0), thickness, cv2.LINE_AA)
+    return margin

@@ -3,7 +3,8 @@
 Output directory:
   metrics.csv          one row per evaluation (env_steps, wall time, losses, final distances)
   learning_curve.png   final distances against env steps
-  vae_samples.png      rows: test images, reconstructions, imagined goals (decoded prior samples)
+  vae_samples.png      labelled rows: replay images (exploration images until TD3 starts), their VAE
+                       reconstructions, imagined goals (decoded prior samples)
   vae_pretrained.safetensors  the VAE and goal prior right after pretraining (reusable: train.vae_from)
   checkpoint/          safetensors + JSON (see checkpoint.py)
   replay/              the replay log: every finished episode, written before it is trained on
@@ -11,6 +12,7 @@ Output directory:
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
@@ -51,8 +53,19 @@ class Run:
         return self.learner.counters
 
     def restore(self) -> None:
-        """Continue from out/checkpoint and every episode in the replay log (none is lost)."""
+        """Continue from out/checkpoint and every episode in the replay log (none is lost). Metrics rows written
+        after the checkpoint go: the training they measured was lost (a crash), and counters must not go back."""
         self.learner.restore()
+        dropped = self.metrics.drop_after(self.counters.last_eval)
+        if dropped:
+            _say(f"{self.out}: {dropped} metrics row(s) after the checkpoint dropped (their training was lost; "
+                 "every stored episode is kept)")  # fmt: skip
+
+    @property
+    def complete(self) -> bool:
+        """Every env step of the budget done and evaluated: nothing is left to do."""
+        done = self.counters.env_steps
+        return done >= self.config.train.env_steps and self.counters.last_eval == done
 
     def checkpoint(self) -> None:
         """Save everything needed to continue."""
@@ -86,7 +99,7 @@ class Run:
         count = vae_cfg.num_images if self.config.train.vae_from is None else 8  # a reused VAE: images for the grid
         images = collect_vae_images(self.env, count, vae_cfg, self.config.exploration, self.rng)
         self.learner.pretrain_vae(images)
-        self._save_vae_grid(images[:8])
+        self._save_vae_grid(images[:8], "exploration images")
 
     def _collect_episode(self) -> int:
         """One exploration episode towards an imagined goal, with TD3 updates after every env step."""
@@ -138,12 +151,13 @@ class Run:
         plot_learning_curve(self.metrics.read(), distance_names, self.out / "learning_curve.png",
                             f"{self.config.task}, {mode}, seed {self.config.seed}")  # fmt: skip
         if not self.config.oracle:
-            self._save_vae_grid(self.buffer.sample_images(8, np.random.default_rng(0)))
+            self._save_vae_grid(self.buffer.sample_images(8, np.random.default_rng(0)), "replay images")
         return metrics
 
-    def _save_vae_grid(self, images: np.ndarray) -> None:
+    def _save_vae_grid(self, images: np.ndarray, source: str) -> None:
         imagined = self.agent.decode(self.agent.sample_prior(len(images), np.random.default_rng(0)))
-        save_image_grid([images, self.agent.reconstruct(images), imagined], self.out / "vae_samples.png")
+        save_image_grid([images, self.agent.reconstruct(images), imagined], self.out / "vae_samples.png",
+                        labels=(source, "reconstructions", "imagined goals"))  # fmt: skip
 
 
 def train(config: RigConfig, out: Path, device: str = "cpu", progress: bool = True) -> dict[str, float]:
@@ -166,6 +180,13 @@ def _execute(run: Run, restore: bool) -> dict[str, float]:
     try:
         if restore:
             run.restore()
+            done, budget = run.counters.env_steps, run.config.train.env_steps
+            if run.complete:
+                _say(f"nothing to do: {run.out} has {done} env steps (budget {budget}); give --env-steps above {done} "
+                     "to train it further")  # fmt: skip
+                rows = run.metrics.read()
+                return {name: value for name, value in rows[-1].items() if name.startswith("final_")} if rows else {}
+            _say(f"continuing {run.out} from {done} to {budget} env steps")
         try:
             return run.train()
         except KeyboardInterrupt:
@@ -173,3 +194,7 @@ def _execute(run: Run, restore: bool) -> dict[str, float]:
             raise
     finally:
         run.env.close()
+
+
+def _say(message: str) -> None:
+    print(f"rig train: {message}", file=sys.stderr, flush=True)

@@ -50,6 +50,14 @@ def metrics_rows(out: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+def assert_counters_never_go_back(rows: list[dict[str, str]]) -> None:
+    for name in ("env_steps", "episodes", "wall_time_s", "td3_updates", "vae_steps"):
+        values = [float(row[name]) for row in rows]
+        assert values == sorted(values), (name, values)
+    steps = [row["env_steps"] for row in rows]
+    assert len(set(steps)) == len(steps), steps
+
+
 @pytest.mark.parametrize("task", list(HORIZON))
 def test_train_then_eval_on_each_task(task, tmp_path, capsys):
     out = tmp_path / "run"
@@ -145,7 +153,7 @@ def _wait_for_episodes(out: Path, count: int, process: subprocess.Popen) -> None
         time.sleep(0.05)
 
 
-def test_resume_after_a_crash_loses_no_transitions(tmp_path):
+def test_resume_after_a_crash_loses_no_transitions(tmp_path, capsys):
     out = tmp_path / "run"
     process = _start_training(out, steps=5000)
     _wait_for_episodes(out, 3, process)
@@ -153,31 +161,60 @@ def test_resume_after_a_crash_loses_no_transitions(tmp_path):
     process.wait()
     logged = {index: episode for index, episode in ReplayLog(out / "replay").read()}
     assert len(logged) >= 3
+    evaluated = metrics_rows(out)  # at 100 env steps, by networks whose training the crash lost (checkpoint: 0 steps)
+    assert evaluated and load_checkpoint(out / "checkpoint").state["counters"]["last_eval"] == 0
     run = Run(load_checkpoint(out / "checkpoint").config, out, progress=False)
     run.restore()  # exactly what `rig train --resume` does first; then inspect the buffer
     stored = sum(len(episode) for episode in logged.values())
     assert len(run.buffer) == run.counters.env_steps == stored
     np.testing.assert_array_equal(run.buffer.action[:stored], np.concatenate([logged[i].action for i in sorted(logged)]))
     run.env.close()
+    assert metrics_rows(out) == []
+    assert f"{len(evaluated)} metrics row(s) after the checkpoint dropped" in capsys.readouterr().err
     result = rig("train", "--resume", str(out), "--env-steps", str(stored + 100), "--no-progress")
     assert result.returncode == 0, result.stderr
-    assert int(metrics_rows(out)[-1]["env_steps"]) == stored + 100
+    assert f"continuing {out} from {stored} to {stored + 100} env steps" in result.stderr
+    rows = metrics_rows(out)
+    assert int(rows[-1]["env_steps"]) == stored + 100
+    assert_counters_never_go_back(rows)
     for index, episode in ReplayLog(out / "replay").read():  # what was stored before the crash is still there
         if index in logged:
             np.testing.assert_array_equal(episode.next_obs_image, logged[index].next_obs_image)
 
 
-def test_ctrl_c_saves_a_checkpoint_and_resume_continues(tmp_path):
+@pytest.mark.parametrize(("signum", "code", "how"), [(signal.SIGINT, 130, "Ctrl-C"), (signal.SIGTERM, 143, "SIGTERM")])
+def test_ctrl_c_or_sigterm_saves_a_checkpoint_and_resume_continues(tmp_path, signum, code, how):
+    """SIGTERM is what `docker stop`, systemd and `kill` send: handled as Ctrl-C is."""
     out = tmp_path / "run"
     process = _start_training(out, steps=5000)
-    _wait_for_episodes(out, 2, process)
-    process.send_signal(signal.SIGINT)
+    _wait_for_episodes(out, 3, process)
+    process.send_signal(signum)
     _, stderr = process.communicate(timeout=120)
-    assert process.returncode == 130 and "--resume" in stderr and "Traceback" not in stderr
-    state = json.loads((out / "checkpoint" / "state.json").read_text())
-    assert state["counters"]["env_steps"] >= 100
-    result = rig("train", "--resume", str(out), "--env-steps", str(state["counters"]["env_steps"] + 50), "--no-progress")
-    assert result.returncode == 0, result.stderr
+    assert process.returncode == code and "Traceback" not in stderr, stderr
+    assert f"rig train: interrupted ({how}); a checkpoint was saved, continue with --resume" in stderr
+    steps = json.loads((out / "checkpoint" / "state.json").read_text())["counters"]["env_steps"]
+    assert steps >= 150  # the episodes finished before the signal
+    before = metrics_rows(out)
+    result = rig("train", "--resume", str(out), "--env-steps", str(steps + 100), "--no-progress")
+    assert result.returncode == 0 and f"continuing {out} from {steps} to {steps + 100} env steps" in result.stderr
+    rows = metrics_rows(out)
+    assert before and rows[: len(before)] == before and int(rows[-1]["env_steps"]) == steps + 100
+    assert_counters_never_go_back(rows)
+
+
+def test_resume_says_what_it_does(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(tiny_train_args("visual-reacher", out, 50, "--image-size", "48")) == 0
+    rows = metrics_rows(out)
+    capsys.readouterr()
+    assert main(["train", "--resume", str(out), "--no-progress"]) == 0  # complete: nothing to do
+    printed = capsys.readouterr()
+    assert f"nothing to do: {out} has 50 env steps (budget 50); give --env-steps above 50" in printed.err
+    assert json.loads(printed.out)["final_hand_distance"] == float(rows[-1]["final_hand_distance"])
+    assert metrics_rows(out) == rows
+    assert main(["train", "--resume", str(out), "--env-steps", "100", "--no-progress"]) == 0
+    assert f"continuing {out} from 50 to 100 env steps" in capsys.readouterr().err
+    assert [row["env_steps"] for row in metrics_rows(out)] == ["50", "100"]
 
 
 @pytest.mark.parametrize(
@@ -190,12 +227,19 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_continues(tmp_path):
         (lambda tmp: ["eval", "--checkpoint", str(tmp / "nowhere")], "missing"),
         (lambda tmp: ["eval", "--checkpoint", str(tmp), "--goal-clip-std", "-1"], "must be a finite number >= 0"),
         (lambda tmp: ["train", "--resume", str(tmp / "nowhere")], "missing"),
+        *[(lambda tmp, o=option: ["train", "--resume", str(tmp), *o], f"{option[0]} cannot change a resumed run")
+          for option in (["--task", "visual-pusher"], ["--seed", "0"], ["--oracle"], ["--relabel", "future"],
+                         ["--image-size", "48"], ["--set", "vae.beta=1"], ["--out", "elsewhere"])],
+        (lambda tmp: ["eval", "--checkpoint", str(tmp), "--goal-image", "g.png", "--episodes", "3"], "--episodes counts"),
+        (lambda tmp: ["eval", "--checkpoint", str(tmp), "--strip", "strip.png"], "give --goal-image too"),
     ],
 )  # fmt: skip
 def test_bad_arguments_give_one_error_line_and_no_traceback(tmp_path, make_args, message):
-    result = rig(*make_args(tmp_path))
+    args = make_args(tmp_path)
+    result = rig(*args)
     assert result.returncode != 0
     assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr, result.stderr
+    assert result.stderr.startswith(f"rig {args[0]}: error: "), result.stderr  # one prefix per subcommand
 
 
 def test_corrupt_checkpoint_and_unreadable_goal_image_are_clear_errors(tmp_path):

@@ -55,6 +55,9 @@ def examples(store):
         "PolicyStatus": t["rig_msgs/msg/PolicyStatus"](
             header=header(store), robot_id="sawyer_1", mode=t["rig_msgs/msg/PolicyStatus"].MODE_OPERATOR_GOAL,
             weights_version=12, latent_distance_to_goal=1.75, episode_id=8, step=3, last_error="goal image is 10x10 mono16",
+            last_error_stamp=t["builtin_interfaces/msg/Time"](sec=1_700_000_001, nanosec=5),
+            goal_request=header(store, frame_id="operator"), goal_accepted=False,
+            goal_rejection="goal image rejected: unsupported image encoding",
         ),
         "TrainerStatus": t["rig_msgs/msg/TrainerStatus"](
             header=header(store), transitions_received=10_000, replay_size=9_950, gradient_steps=50_000, vae_steps=2_000,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,8 @@ class PolicyNode:
         if params["weights_file"]:  # e.g. from `rig export`; a bad file stops the node with the reason (RigError)
             self.controller.load_weights(read_weights_file(Path(params["weights_file"])))
         self.last_error = ""
+        self._last_error_stamp = transport.new("builtin_interfaces/msg/Time")
+        self._goal_answer: tuple[Any, bool, str] = (transport.new("std_msgs/msg/Header"), False, "")  # header, taken, why not
         self._frame_error = ""
         self._frame_id = "rig_camera"
         self._frame_stamp = transport.now()
@@ -64,8 +66,8 @@ class PolicyNode:
         self._status = transport.create_publisher("/rig/policy/status", "rig_msgs/msg/PolicyStatus", STATUS)
         transport.create_subscription("/rig/camera/image_raw", "sensor_msgs/msg/Image", SENSOR_DATA, self._on_frame)
         transport.create_subscription("/rig/goal_image", "sensor_msgs/msg/Image", LATCHED, self._on_goal_image)
-        transport.create_subscription("/rig/goal_image/clear", "std_msgs/msg/Empty", STATUS, self._on_goal_clear)
-        transport.create_subscription("/rig/goal_image/capture", "std_msgs/msg/Empty", STATUS, self._on_goal_capture)
+        transport.create_subscription("/rig/goal_image/clear", "std_msgs/msg/Header", STATUS, self._on_goal_clear)
+        transport.create_subscription("/rig/goal_image/capture", "std_msgs/msg/Header", STATUS, self._on_goal_capture)
         transport.create_subscription("/rig/weights", "rig_msgs/msg/ModelWeights", LATCHED, self._on_weights)
         transport.create_subscription("/rig/episode", "rig_msgs/msg/EpisodeEvent", STATUS, self._on_episode_event)
         transport.create_timer(1.0 / self.rate_hz, self._on_tick)
@@ -78,7 +80,7 @@ class PolicyNode:
 
     def _error(self, message: str) -> None:
         self.log.warning("%s", message)
-        self.last_error = message
+        self.last_error, self._last_error_stamp = message, self.transport.now()
 
     # ----- subscriptions ---------------------------------------------------------------------------------
     def _on_frame(self, msg: Any) -> None:
@@ -96,25 +98,36 @@ class PolicyNode:
         self.controller.observe(frame)
 
     def _on_goal_image(self, msg: Any) -> None:
-        try:
-            goal = model_image(msg, self.image_size)
-        except ValueError as error:
-            self._error(f"goal image rejected: {error}")
-            return
-        self.controller.set_goal_image(goal)
-        self.log.info("operator goal image set (%dx%d %s)", msg.width, msg.height, msg.encoding)
+        def set_goal() -> None:
+            self.controller.set_goal_image(model_image(msg, self.image_size))
 
-    def _on_goal_clear(self, _msg: Any) -> None:
-        self.controller.clear_goal()
-        self.log.info("operator goal cleared: back to imagined goals")
+        taken = f"operator goal image set ({msg.width}x{msg.height} {msg.encoding})"
+        self._answer_goal(msg.header, set_goal, taken, "goal image rejected")
 
-    def _on_goal_capture(self, _msg: Any) -> None:
-        try:
-            self.controller.capture_goal()
-        except ValueError as error:
-            self._error(f"goal capture failed: {error}")
-            return
-        self.log.info("operator goal set to the newest camera frame")
+    def _on_goal_clear(self, msg: Any) -> None:
+        self._answer_goal(msg, self.controller.clear_goal, "operator goal cleared: back to imagined goals", "")
+
+    def _on_goal_capture(self, msg: Any) -> None:
+        self._answer_goal(msg, self.controller.capture_goal, "operator goal set to the newest camera frame",
+                          "goal capture failed")  # fmt: skip
+
+    def _answer_goal(self, request: Any, take: Callable[[], None], taken: str, failed: str) -> None:
+        """Take a goal request (``take`` raises ValueError to reject it) and publish the answer at once: the status
+        echoes the request's header, so its sender knows it was this request that was taken or rejected. A request
+        answered already (re-sent by its sender: the same non-zero stamp) is answered again, not taken twice."""
+        key = _request_key(request)
+        if key is None or key != _request_key(self._goal_answer[0]):
+            try:
+                take()
+            except ValueError as error:
+                self._error(f"{failed}: {error}")
+                self._goal_answer = (request, False, f"{failed}: {error}")
+            else:
+                self.log.info("%s", taken)
+                self._goal_answer = (request, True, "")
+                if self.last_error.startswith("goal"):  # that problem is over: a goal was taken since
+                    self.last_error, self._last_error_stamp = "", self.transport.new("builtin_interfaces/msg/Time")
+        self._publish_status()
 
     def _on_weights(self, msg: Any) -> None:
         try:
@@ -164,7 +177,15 @@ class PolicyNode:
             "rig_msgs/msg/PolicyStatus", header=header, robot_id=self.robot_id, mode=controller.mode.value,
             weights_version=controller.weights_version, latent_distance_to_goal=controller.latent_distance,
             episode_id=controller.episode_id, step=controller.step, last_error=self.last_error,
+            last_error_stamp=self._last_error_stamp, goal_request=self._goal_answer[0], goal_accepted=self._goal_answer[1],
+            goal_rejection=self._goal_answer[2],
         ))  # fmt: skip
+
+
+def _request_key(header: Any) -> tuple[int, int, str] | None:
+    """What identifies a goal request: its header's stamp and frame_id (None for a zero stamp: not identifiable)."""
+    stamp = header.stamp
+    return None if (stamp.sec, stamp.nanosec) == (0, 0) else (int(stamp.sec), int(stamp.nanosec), str(header.frame_id))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -107,8 +107,24 @@ def test_policy_node_acts_runs_episodes_and_takes_weights_and_goals(test_node, s
     goal.publish(transport.new("sensor_msgs/msg/Image", height=10, width=10, encoding="rgb8", step=30, data=bytes(20)))
     bad = status.wait_for(lambda m: "goal image rejected" in m.last_error, "the goal rejection in the status", policy)
     assert "height * step" in bad.last_error
+    assert not bad.goal_accepted and bad.goal_rejection == bad.last_error and bad.last_error_stamp.sec > 0
     alive = status.wait_for(lambda m: m.mode == "operator_goal" and m.weights_version == 1, "a status after it", policy)
     assert alive.robot_id == ROBOT and policy.alive()
+
+    # The status answers a goal request by echoing its header; a request sent again is answered, not taken again.
+    capture = transport.create_publisher("/rig/goal_image/capture", "std_msgs/msg/Header", STATUS)
+    first = transport.new("std_msgs/msg/Header", stamp=transport.now(), frame_id="first")
+    answered = None
+    while answered is None:  # volatile: sent again until the policy's reader has matched ours
+        capture.publish(first)
+        answered = status.poll(lambda m: m.goal_request.frame_id == "first", timeout_s=2.0)
+    assert (answered.goal_request.stamp.sec, answered.goal_request.stamp.nanosec) == (first.stamp.sec, first.stamp.nanosec)
+    assert answered.goal_accepted and answered.goal_rejection == "" and answered.mode == "operator_goal"
+    assert answered.last_error == "" and answered.last_error_stamp.sec == 0  # the goal error is over
+    capture.publish(first)
+    capture.publish(transport.new("std_msgs/msg/Header", stamp=transport.now(), frame_id="second"))
+    status.wait_for(lambda m: m.goal_request.frame_id == "second" and m.goal_accepted, "the second capture's answer", policy)
+    assert policy.log().count("operator goal set to the newest camera frame") == 2
     assert policy.stop(signal.SIGTERM) == 0
 
 

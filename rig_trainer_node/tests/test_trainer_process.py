@@ -65,6 +65,7 @@ def test_trainer_node_pretrains_publishes_rejects_and_survives_a_crash(test_node
     assert resumed.replay_size == 2 * HORIZON  # every stored transition is back
     again = weights.wait_for(lambda m: True, "weights of the restarted trainer", restarted)
     assert again.version > newest  # versions keep increasing across restarts
-    assert restarted.stop(signal.SIGTERM) == 0
+    assert restarted.stop(signal.SIGTERM) == 0  # as `docker stop` or systemd stop it: a checkpoint on the way out
+    assert f"checkpoint at {2 * HORIZON} env steps" in restarted.log().split("SIGTERM received, shutting down")[1]
     state = json.loads((out / "checkpoint" / "state.json").read_text())
     assert state["counters"]["env_steps"] == 2 * HORIZON and len(list((out / "replay").glob("*.safetensors"))) == 2
