@@ -1,8 +1,9 @@
-"""Where camera frames come from: an OpenCV device, a video file (looping) or an image folder (looping).
+"""Where camera frames come from: an OpenCV device, a video file (looping), an image folder (looping) or a ROS 1
+image topic (``ros1:<topic>``, e.g. the Sawyer's hand camera; needs rig_sawyer_driver and rospy, imported only then).
 
 Usage::
 
-    source = open_source("0")          # device index, video file or image folder; SourceError if unusable
+    source = open_source("0")          # device index, video file, image folder or ros1:<topic>; SourceError if unusable
     rgb = source.read()                # (H, W, 3) uint8 RGB, or None when no frame could be read this time
     source.close()
 """
@@ -16,6 +17,7 @@ import cv2
 import numpy as np
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+ROS1_PREFIX = "ros1:"
 
 
 class SourceError(Exception):
@@ -104,10 +106,26 @@ class FolderSource:
         """Nothing to release."""
 
 
+def open_ros1_topic(topic: str) -> FrameSource:
+    """The newest frames of a ROS 1 sensor_msgs/Image topic (rig_sawyer_driver.ros1_image_source, imported here so
+    that everything else works without ROS 1); SourceError if that package, rospy or a ROS master is missing."""
+    if not topic.startswith("/"):
+        raise SourceError(f"{ROS1_PREFIX} source needs an absolute topic name, e.g. ros1:/camera/image_raw, got {topic!r}")
+    try:
+        from rig_sawyer_driver.ros1_image_source import Ros1ImageSource
+    except ImportError as error:
+        raise SourceError(f"a {ROS1_PREFIX} source needs rig_sawyer_driver (pip install ./rig_sawyer_driver) and ROS 1's "
+                          f"rospy: {error}") from error  # fmt: skip
+    return Ros1ImageSource(topic)
+
+
 def open_source(source: str) -> FrameSource:
-    """A device index ("0"), a video file or an image folder; raises SourceError saying why it cannot be used."""
+    """A device index ("0"), a video file, an image folder or ``ros1:<topic>``; raises SourceError saying why it
+    cannot be used."""
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)  # our own message instead of backend warnings
     text = source.strip()
+    if text.startswith(ROS1_PREFIX):
+        return open_ros1_topic(text[len(ROS1_PREFIX) :])
     if text.isdigit():
         return DeviceSource(int(text))
     path = Path(text).expanduser()
@@ -115,4 +133,5 @@ def open_source(source: str) -> FrameSource:
         return FolderSource(path)
     if path.is_file():
         return VideoSource(path)
-    raise SourceError(f"source {source!r} is neither a camera device index nor an existing video file or image folder")
+    raise SourceError(f"source {source!r} is neither a camera device index, an existing video file or image folder, "
+                      f"nor {ROS1_PREFIX}<topic>")  # fmt: skip

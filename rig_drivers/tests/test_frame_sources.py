@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -79,3 +81,20 @@ def test_camera_publisher_crops_and_logs_a_failure_streak_once(caplog: pytest.Lo
     messages = [record.getMessage() for record in caplog.records]
     assert sum("no frame from flaky test source" in message for message in messages) == 1
     assert sum("frames from flaky test source again" in message for message in messages) == 1
+
+
+def test_a_ros1_source_without_rig_sawyer_driver_or_rospy_is_a_source_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "rig_sawyer_driver.ros1_image_source", None)  # as if it could not be imported
+    with pytest.raises(SourceError, match="needs rig_sawyer_driver .* and ROS 1's rospy"):
+        open_source("ros1:/io/internal_camera/right_hand_camera/image_raw")
+
+
+def test_a_ros1_source_needs_an_absolute_topic() -> None:
+    with pytest.raises(SourceError, match="absolute topic name"):
+        open_source("ros1:camera/image_raw")
+
+
+def test_the_camera_node_does_not_import_rospy(tmp_path: Path) -> None:
+    probe = "import sys, rig_drivers.camera_node; print('rospy' in sys.modules, 'rig_sawyer_driver' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert done.stdout.split() == ["False", "False"]

@@ -42,8 +42,6 @@ class MasterWatch:
 
     def __init__(self, period_s: float = PERIOD_S) -> None:
         self.period_s = period_s
-        self.restarts = 0
-        """Master restarts seen (and registered with) so far."""
         self._caller_id = rospy.get_caller_id()
         self._master = xmlrpc.client.ServerProxy(rosgraph.get_master_uri(), transport=_TimeoutTransport())
         self._node = xmlrpc.client.ServerProxy(rospy.get_node_uri(), transport=_TimeoutTransport())
@@ -66,7 +64,6 @@ class MasterWatch:
             try:
                 if known is not None:  # None: the master was down when we started; rospy registers by itself
                     self._register_all()
-                    self.restarts += 1
                     rospy.loginfo("ROS master restarted (pid %d); topics registered with it again", pid)
                 known = pid
             except (OSError, xmlrpc.client.Error, RuntimeError) as error:  # gone again: retried on the next poll

@@ -4,7 +4,9 @@ The Sawyer's controller speaks ROS 1 only. rospy is not on PyPI; it comes from D
 (``apt-get install python3-rospy ...``, Python packages in ``/usr/lib/python3/dist-packages``) or from a ROS Noetic
 install (``/opt/ros/noetic/lib/python3/dist-packages``). A virtual environment does not see either, so when rospy is
 not importable the locations that exist are appended to ``sys.path`` (after the environment's own packages, which
-keep precedence) and the import is tried again.
+keep precedence) and the import is tried again. rospy's own logger (``rospy``: its internal notices, e.g.
+"topicmanager initialized" at import) is set to WARNING first, unless the process set it already; what nodes log
+with ``rospy.loginfo`` (logger ``rosout``) is not affected.
 
 Usage::
 
@@ -16,6 +18,7 @@ Usage::
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import sys
 from pathlib import Path
@@ -45,6 +48,9 @@ def _import_all() -> list[ModuleType]:
 
 def import_ros1() -> list[ModuleType]:
     """The modules of :data:`MODULES`, in order; appends :data:`ROS1_PYTHON_PATHS` to sys.path if needed."""
+    internal = logging.getLogger("rospy")
+    if internal.level == logging.NOTSET:
+        internal.setLevel(logging.WARNING)
     try:
         return _import_all()
     except ImportError:

@@ -97,7 +97,8 @@ class Ros1Peer:
         for topic, type_name in subscriptions.items():
             command += ["--subscribe", f"{topic}={type_name}"]
         with log_path.open("ab") as log:
-            self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True)
+            self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
+                                            cwd=log_path.parent)  # `-m`: not the repository root (its folders shadow)
         self._ready = threading.Event()
         threading.Thread(target=self._read, daemon=True).start()
         deadline = time.monotonic() + TIMEOUT_S

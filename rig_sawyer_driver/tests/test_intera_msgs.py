@@ -111,6 +111,6 @@ def test_a_wheel_carries_the_message_files(tmp_path: Path) -> None:
     subprocess.run([*pip, "install", "--no-deps", "--target", tmp_path / "site", wheel], check=True)
     probe = "import rig_sawyer_driver.intera_msgs as m; print(m.__file__, m.JointCommand._md5sum)"
     result = subprocess.run([sys.executable, "-c", probe], env={**os.environ, "PYTHONPATH": str(tmp_path / "site")},
-                            check=True, capture_output=True, text=True)  # fmt: skip
+                            check=True, capture_output=True, text=True, cwd=tmp_path)  # fmt: skip
     module_file, md5sum = result.stdout.split()
     assert Path(module_file).is_relative_to(tmp_path / "site") and md5sum == REFERENCE["JointCommand"][0]

@@ -17,13 +17,15 @@ from rig_sawyer_driver.testing import RosMaster
 from rig_transport.testing import TIMEOUT_S
 
 
-def run_python(code: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=TIMEOUT_S, check=True)
+def run_python(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``python -c code`` in ``cwd`` (not the repository root, whose package folders would shadow the installs)."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=TIMEOUT_S, check=True,
+                          cwd=cwd)  # fmt: skip
 
 
-def test_rospy_is_imported_from_a_ros1_path_appended_after_the_environment() -> None:
+def test_rospy_is_imported_from_a_ros1_path_appended_after_the_environment(tmp_path: Path) -> None:
     done = run_python("import json, sys; from rig_sawyer_driver.ros1 import rospy; "
-                      "print(json.dumps({'rospy': rospy.__file__, 'path': sys.path}))")  # fmt: skip
+                      "print(json.dumps({'rospy': rospy.__file__, 'path': sys.path}))", tmp_path)  # fmt: skip
     found = json.loads(done.stdout)
     ros1_paths = [path for path in ROS1_PYTHON_PATHS if Path(found["rospy"]).is_relative_to(path)]
     if not ros1_paths:
@@ -31,7 +33,7 @@ def test_rospy_is_imported_from_a_ros1_path_appended_after_the_environment() -> 
     assert found["path"].index(ros1_paths[0]) > found["path"].index(sysconfig.get_paths()["purelib"])
 
 
-def test_without_rospy_the_error_names_the_apt_packages() -> None:
+def test_without_rospy_the_error_names_the_apt_packages(tmp_path: Path) -> None:
     blocker = ("import sys\n"
                "class Block:\n"
                "    def find_spec(self, name, path=None, target=None):\n"
@@ -42,12 +44,12 @@ def test_without_rospy_the_error_names_the_apt_packages() -> None:
                "    import rig_sawyer_driver.ros1\n"
                "except ImportError as error:\n"
                "    print(type(error).__name__, error)\n")  # fmt: skip
-    output = run_python(blocker).stdout
+    output = run_python(blocker, tmp_path).stdout
     assert output.startswith("Ros1Unavailable") and "rospy blocked by the test" in output
     assert "apt-get install python3-rospy" in output and "python3-sensor-msgs" in output
 
 
-def test_init_node_leaves_the_process_logging_alone(ros1_env: RosMaster) -> None:
+def test_init_node_leaves_the_process_logging_alone(ros1_env: RosMaster, tmp_path: Path) -> None:
     code = ("import logging, os\n"
             "logging.basicConfig(level=logging.INFO, format='[%(levelname)s] [%(name)s]: %(message)s')\n"
             "from rig_sawyer_driver import ros1\n"
@@ -56,7 +58,7 @@ def test_init_node_leaves_the_process_logging_alone(ros1_env: RosMaster) -> None
             "ros1.rospy.logwarn('from rospy')\n"
             "print('config left set:', 'ROS_PYTHON_LOG_CONFIG_FILE' in os.environ)\n"
             "ros1.rospy.signal_shutdown('done')\n")  # fmt: skip
-    done = run_python(code)
+    done = run_python(code, tmp_path)
     assert "[INFO] [ros2_side]: after init_node" in done.stderr  # rospy's own config would send it to a file only
     assert done.stderr.count("from rospy") == 1
     assert "config left set: False" in done.stdout
