@@ -36,8 +36,11 @@ SUBMODULES = ("genpy.generator", "genmsg.msg_loader", "std_msgs.msg", "sensor_ms
 """Imported too, so that they are attributes of the modules above (``std_msgs.msg.Bool``)."""
 
 
-class Ros1Unavailable(ImportError):
-    """rospy (or one of the ROS 1 modules this project uses) cannot be imported."""
+class Ros1Unavailable(ModuleNotFoundError):
+    """rospy (or one of the ROS 1 modules this project uses) cannot be imported.
+
+    A ModuleNotFoundError, so that ``pytest.importorskip("rig_sawyer_driver.ros1")`` skips (pytest 9 skips on
+    nothing else by default)."""
 
 
 def _import_all() -> list[ModuleType]:
