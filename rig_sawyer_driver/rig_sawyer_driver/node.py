@@ -85,10 +85,10 @@ class InteraArm:
     def __init__(self, core: DriverCore, limb: str, command_timeout_s: float, enable: bool) -> None:
         from rig_sawyer_driver.intera_msgs import JointCommand, RobotAssemblyState
         from rig_sawyer_driver.master_watch import MasterWatch
-        from rig_sawyer_driver.ros1 import rospy, sensor_msgs, std_msgs
+        from rig_sawyer_driver.ros1 import init_node, rospy, sensor_msgs, std_msgs
 
         self._rospy, self._command_cls = rospy, JointCommand
-        rospy.init_node("rig_sawyer_driver", disable_signals=True)
+        init_node("rig_sawyer_driver")
         self._command = rospy.Publisher(f"/robot/limb/{limb}/joint_command", JointCommand, queue_size=1,
                                         tcp_nodelay=True)  # fmt: skip
         timeout = rospy.Publisher(f"/robot/limb/{limb}/joint_command_timeout", std_msgs.msg.Float64, queue_size=1,
