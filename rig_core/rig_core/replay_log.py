@@ -7,15 +7,15 @@ ring buffer has fully overwritten are pruned.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 from safetensors import SafetensorError
-from safetensors.numpy import load_file, save_file
+from safetensors.numpy import load_file, save
 
 from rig_core.errors import RigError
+from rig_core.files import write_atomic
 from rig_core.replay import Episode
 
 _FIELDS = ("obs", "action", "next_obs", "goal", "obs_image", "next_obs_image")
@@ -42,9 +42,7 @@ class ReplayLog:
         tensors = {
             name: np.ascontiguousarray(getattr(episode, name)) for name in _FIELDS if getattr(episode, name) is not None
         }
-        temporary = path.with_suffix(".tmp")
-        save_file(tensors, str(temporary))
-        os.replace(temporary, path)
+        write_atomic(path, save(tensors))
         self._files.append(path)
         self._lengths.append(len(episode))
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 from tqdm import tqdm
 
 from rig_core.agent import RIGAgent, VAEStats
@@ -15,6 +15,7 @@ from rig_core.checkpoint import load_module, module_tensors
 from rig_core.config import ExplorationConfig, VAEConfig
 from rig_core.envs import SawyerImageTask
 from rig_core.errors import RigError
+from rig_core.files import write_atomic
 from rig_core.noise import OUNoise
 from rig_core.prior import LatentPrior
 from rig_core.replay import RelabelingReplayBuffer
@@ -85,7 +86,7 @@ def save_pretrained_vae(agent: RIGAgent, path: Path) -> None:
         "prior.mean": torch.as_tensor(agent.prior.mean),
         "prior.std": torch.as_tensor(agent.prior.std),
     }
-    save_file(tensors, str(path))
+    write_atomic(path, save(tensors))
 
 
 def load_pretrained_vae(agent: RIGAgent, path: Path) -> None:
