@@ -58,6 +58,14 @@ class ReplayLog:
             self._lengths.append(len(episode))
             yield _index(path), episode
 
+    def truncate(self, episodes: int) -> None:
+        """Delete the episodes from index `episodes` on (an interrupted `rig train` collects them again)."""
+        kept = sum(_index(path) < episodes for path in self._files)
+        for path in self._files[kept:]:
+            path.unlink(missing_ok=True)
+        removed = len(self._files) - kept
+        self._files, self._lengths = self._files[:kept], self._lengths[: max(len(self._lengths) - removed, 0)]
+
     def prune(self, capacity: int) -> None:
         """Delete the oldest episodes that lie entirely outside the newest `capacity` transitions."""
         if len(self._lengths) != len(self._files):

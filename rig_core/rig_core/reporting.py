@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from rig_core.files import write_atomic
 from rig_core.images import write_rgb
 
 
@@ -35,6 +37,21 @@ class MetricsCSV:
             if not exists:
                 writer.writeheader()
             writer.writerow(row)
+
+    def drop_after(self, env_steps: int) -> None:
+        """Delete the rows of evaluations after `env_steps` (an interrupted `rig train` repeats them)."""
+        if not self.path.is_file():
+            return
+        with self.path.open(newline="") as handle:
+            rows = list(csv.reader(handle))
+        if not rows:
+            return
+        column = rows[0].index("env_steps")
+        kept = rows[:1] + [row for row in rows[1:] if float(row[column]) <= env_steps]
+        if len(kept) < len(rows):
+            text = io.StringIO()
+            csv.writer(text).writerows(kept)
+            write_atomic(self.path, text.getvalue().encode())
 
     def read(self) -> list[dict[str, float]]:
         """All rows as floats (empty cells become NaN)."""
