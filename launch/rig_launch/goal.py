@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from rig_core.errors import RigError
+from rig_core.files import input_file
 from rig_core.images import read_rgb
 from rig_transport import LATCHED, STATUS, Transport, make_transport
 from rig_transport.images import rgb_to_image
@@ -82,8 +83,11 @@ def confirm(statuses: queue.Queue, baseline_error: str, modes: tuple[str, ...], 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `rig goal`."""
     args = parser().parse_args(argv)
-    if args.image is not None and not args.image.is_file():
-        print(f"rig goal: error: {args.image} does not exist", file=sys.stderr)
+    try:
+        if args.image is not None:
+            input_file(args.image, "goal image")
+    except RigError as error:
+        print(f"rig goal: error: {error}", file=sys.stderr)
         return 1
     transport = make_transport("rig_goal", argv=[])
     statuses: queue.Queue = queue.Queue()

@@ -18,10 +18,13 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
+from rig_core.errors import RigError
+from rig_core.files import describe, input_file, output_dir
 from rig_launch.graph import DEFAULT_PARAMS_FILE, GRAPHS, NodeSpec
 
 STOP_GRACE_S = 20.0
@@ -79,15 +82,16 @@ def parse_sets(items: list[str], graph: tuple[NodeSpec, ...]) -> dict[str, dict[
 def start_nodes(graph: tuple[NodeSpec, ...], params_file: Path, sets: dict[str, dict[str, str]],
                 log_dir: Path) -> list[RunningNode]:  # fmt: skip
     """Start every node in its own session (so Ctrl-C reaches `rig up` alone, which then stops them in order)."""
-    log_dir.mkdir(parents=True, exist_ok=True)
+    output_dir(log_dir, "--log-dir")
     env = {**os.environ, "RIG_TRANSPORT": "dds", "PYTHONUNBUFFERED": "1"}
     commands = [node_command(spec, params_file, sets[spec.name]) for spec in graph]  # all found before any starts
+    log_paths = [log_dir / f"{spec.name}.log" for spec in graph]
     running = []
-    for spec, command in zip(graph, commands):
-        log_path = log_dir / f"{spec.name}.log"
-        with log_path.open("ab") as log:
+    with ExitStack() as stack:
+        logs = [stack.enter_context(path.open("ab")) for path in log_paths]  # all opened before any starts
+        for spec, command, log, log_path in zip(graph, commands, logs, log_paths):
             process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-        running.append(RunningNode(spec, process, log_path))
+            running.append(RunningNode(spec, process, log_path))
     return running
 
 
@@ -187,11 +191,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     graph = GRAPHS[args.graph]
     try:
-        if not args.params.is_file():
-            raise UpError(f"parameter file {args.params} does not exist")
+        input_file(args.params, "--params")
         nodes = start_nodes(graph, args.params.resolve(), parse_sets(args.set, graph), args.log_dir)
-    except (UpError, OSError) as error:
+    except (UpError, RigError) as error:
         print(f"rig up: error: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:  # a node's log file
+        print(f"rig up: error: {describe(error)}", file=sys.stderr)
         return 1
     print(f"rig up {args.graph}: " + ", ".join(f"{n.spec.name} (pid {n.process.pid})" for n in nodes)
           + f"; parameters {args.params}; logs in {args.log_dir}/; Ctrl-C stops", flush=True)  # fmt: skip

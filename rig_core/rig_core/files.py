@@ -1,8 +1,8 @@
 """Files on disk: atomic writes, checks of the paths a user gives, and file-system errors as one clear line.
 
-Every write of the learning core goes through Python's own file objects (safetensors is serialised to bytes
-first), so a full disk or a missing permission is always an OSError naming the file, which the `rig` command
-turns into one line (`describe`). The output paths a user gives are checked before any work starts.
+Every write of the learning core goes through `write_bytes` (safetensors, images and plots are serialised to
+bytes first), so a full disk or a missing permission is always an OSError naming the file, which the `rig`
+command turns into one line (`describe`). The output paths a user gives are checked before any work starts.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def output_dir(path: Path, option: str) -> None:
         raise RigError(f"{option} {path}: cannot create it: {problem(error)}") from None
     probe = path / f".rig-write-test-{os.getpid()}"
     try:
-        probe.write_bytes(b"")
+        write_bytes(probe, b"")
         probe.unlink()
     except OSError as error:
         raise RigError(f"{option} {path}: cannot write in it: {problem(error)}") from None
@@ -65,12 +65,32 @@ def writing(path: Path, option: str) -> Iterator[None]:
         raise RigError(f"{option} {path}: cannot write it: {problem(error)}") from None
 
 
+def input_file(path: Path, what: str) -> None:
+    """Check that `path` is an existing file; RigError if not."""
+    if not path.exists():
+        raise RigError(f"{what} {path}: it does not exist")
+    if path.is_dir():
+        raise RigError(f"{what} {path}: it is a directory, not a file")
+
+
 def input_dir(path: Path, option: str) -> None:
     """Check that `path` is an existing directory; RigError if not."""
     if not path.exists():
         raise RigError(f"{option} {path}: it does not exist")
     if not path.is_dir():
         raise RigError(f"{option} {path}: it is a file, not a directory")
+
+
+def write_bytes(path: Path, data: bytes, mode: str = "wb") -> None:
+    """Write (mode "wb") or append (mode "ab") `data`; an OSError always names `path` (a failed write alone
+    would not: a full disk shows when the data is written or flushed, after the file was opened)."""
+    try:
+        with path.open(mode) as handle:
+            handle.write(data)
+    except OSError as error:
+        if error.filename is None:
+            raise OSError(error.errno, error.strerror, str(path)) from error
+        raise
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -84,7 +104,7 @@ def write_all_atomic(files: dict[Path, bytes]) -> None:
     temporaries = {path: path.with_name(path.name + ".tmp") for path in files}
     try:
         for path, data in files.items():
-            temporaries[path].write_bytes(data)
+            write_bytes(temporaries[path], data)
     except BaseException:
         for temporary in temporaries.values():
             temporary.unlink(missing_ok=True)  # a partial file would only take space

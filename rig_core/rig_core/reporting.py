@@ -11,7 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from rig_core.files import write_atomic
+from rig_core.files import write_atomic, write_bytes
 from rig_core.images import write_rgb
 
 
@@ -32,11 +32,12 @@ class MetricsCSV:
                 raise ValueError(f"{self.path} has no column(s) {sorted(missing)}")
         else:
             header = list(row)
-        with self.path.open("a", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=header, restval="")
-            if not exists:
-                writer.writeheader()
-            writer.writerow(row)
+        text = io.StringIO()
+        writer = csv.DictWriter(text, fieldnames=header, restval="")
+        if not exists:
+            writer.writeheader()
+        writer.writerow(row)
+        write_bytes(self.path, text.getvalue().encode(), "ab")
 
     def drop_after(self, env_steps: int) -> None:
         """Delete the rows of evaluations after `env_steps` (an interrupted `rig train` repeats them)."""
@@ -78,8 +79,10 @@ def plot_learning_curve(rows: list[dict[str, float]], metrics: Sequence[str], pa
     axis.grid(alpha=0.3)
     axis.legend()
     figure.tight_layout()
-    figure.savefig(path, dpi=120)
+    png = io.BytesIO()
+    figure.savefig(png, format="png", dpi=120)
     plt.close(figure)
+    write_bytes(path, png.getvalue())
 
 
 def save_image_grid(rows: Sequence[np.ndarray], path: Path, scale: int = 2) -> None:

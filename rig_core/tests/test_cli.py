@@ -187,9 +187,9 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_continues(tmp_path):
         (lambda tmp: ["train", "--env-steps", "-5", "--out", str(tmp)], "must be positive"),
         (lambda tmp: ["train", "--task", "visual-reacher"], "--out"),
         (lambda tmp: ["train", "--out", str(tmp), "--set", "vae.latent_dim=big"], "expected int"),
-        (lambda tmp: ["eval", "--checkpoint", str(tmp / "nowhere")], "missing"),
+        (lambda tmp: ["eval", "--checkpoint", str(tmp / "nowhere")], "does not exist"),
         (lambda tmp: ["eval", "--checkpoint", str(tmp), "--goal-clip-std", "-1"], "must be a finite number >= 0"),
-        (lambda tmp: ["train", "--resume", str(tmp / "nowhere")], "missing"),
+        (lambda tmp: ["train", "--resume", str(tmp / "nowhere")], "does not exist"),
     ],
 )  # fmt: skip
 def test_bad_arguments_give_one_error_line_and_no_traceback(tmp_path, make_args, message):
