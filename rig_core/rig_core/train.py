@@ -73,6 +73,7 @@ class Run:
         learner.mark()
         if not self.config.oracle and not self.counters.vae_pretrained:
             self._pretrain_vae()
+        ImageStore(self.out / "vae_images").clear()  # its images are in the VAE now (any an interrupt left)
         train_cfg = self.config.train
         bar = tqdm(total=train_cfg.env_steps, initial=self.counters.env_steps, desc="rig train", unit="step",
                    disable=not self.progress)  # fmt: skip
@@ -107,7 +108,6 @@ class Run:
         else:
             images = store.load()
         self.learner.pretrain_vae(images)
-        store.clear()
         self._save_vae_grid(images[:8])
 
     def _last_evaluation(self) -> dict[str, float]:
