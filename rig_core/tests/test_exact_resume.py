@@ -12,23 +12,17 @@ import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
-from test_cli import metrics_rows
+from test_cli import metrics_rows, tiny_train_args
 
 from rig_core.agent import RIGAgent
 from rig_core.cli import main
 from rig_core.envs import SawyerImageTask
 from rig_core.replay_log import ReplayLog
 
-SETS = [
-    "vae.num_images=64", "vae.pretrain_epochs=3", "vae.batches_per_epoch=2", "vae.batch_size=16",
-    "vae.online_every=100", "vae.online_batches=2", "td3.batch_size=32", "td3.hidden_sizes=32,32",
-    "train.updates_per_step=1", "train.min_steps_before_training=20", "train.eval_every=100",
-    "train.eval_episodes=2", "train.checkpoint_every=100",
-]  # fmt: skip
-"""150 env steps = 3 reacher episodes of 50: 64 images collected, 3 pretraining epochs of 2 batches, TD3 updates
-from the second episode on, an online VAE phase and an evaluation of 2 episodes at step 100, a final evaluation at 150."""
-ARGS = ["train", "--task", "visual-reacher", "--image-size", "48", "--env-steps", "150", "--no-progress",
-        *[arg for item in SETS for arg in ("--set", item)]]  # fmt: skip
+MORE = ["--image-size", "48", "--set", "vae.pretrain_epochs=3", "--set", "train.eval_episodes=2"]
+"""test_cli's tiny run, 150 env steps = 3 reacher episodes of 50: 64 images collected, 3 pretraining epochs of 2
+batches, TD3 updates from the second episode on, an online VAE phase and an evaluation of 2 episodes at step 100,
+a final evaluation at 150."""
 COLLECTED, EPISODE = 64, 50
 
 # (what is interrupted, function, its call that raises, what the saved checkpoint must say)
@@ -63,7 +57,7 @@ def saved_state(out: Path) -> dict:
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("uninterrupted") / "run"
-    assert main([*ARGS, "--out", str(out)]) == 0
+    assert main(tiny_train_args("visual-reacher", out, 150, *MORE)) == 0
     return out
 
 
@@ -72,7 +66,7 @@ def test_a_run_interrupted_and_resumed_ends_as_the_uninterrupted_run(phase, unin
     owner, name, call, expected = PHASES[phase]
     out = tmp_path / "run"
     interrupt_at(monkeypatch, owner, name, call)
-    assert main([*ARGS, "--out", str(out)]) == 130
+    assert main(tiny_train_args("visual-reacher", out, 150, *MORE)) == 130
     monkeypatch.undo()
     interrupted = saved_state(out)
     assert {key: interrupted.get(key) for key in expected} == expected  # the interrupt hit the phase meant
