@@ -84,7 +84,7 @@ class Learner:
         self.recent: dict[str, list[float]] = defaultdict(list)
         self.pretraining: Pretraining | None = None
         self._clock = time.perf_counter()
-        self._mark: Snapshot | None = None
+        self._mark = self._snapshot()  # the start of the run
 
     # ----- experience ------------------------------------------------------------------------------------
     def add_episode(self, episode: Episode) -> None:
@@ -158,8 +158,6 @@ class Learner:
         """On an interrupt: save the last mark, with the wall time spent until now (it never goes back), and drop
         the replay-log episodes stored after it (a resumed run collects them again, identically). Returns the
         counters saved."""
-        if self._mark is None:
-            raise RuntimeError("checkpoint_at_mark before any mark")
         self.tick()
         tensors, state = self._mark
         counters = Counters(**(state["counters"] | {"wall_time_s": self.counters.wall_time_s}))
@@ -182,6 +180,7 @@ class Learner:
         if "vae_pretraining.order" in tensors:
             self.pretraining = Pretraining(tensors["vae_pretraining.order"].numpy(), state["vae_pretraining_epochs"])
         self._restore_buffer(tensors.get("buffer.obs"), tensors.get("buffer.next_obs"))
+        self.mark()
 
     def _restore_buffer(self, obs: torch.Tensor | None, next_obs: torch.Tensor | None) -> None:
         """Refill the buffer from the replay log, each checkpointed transition in its old slot with its saved latents;

@@ -70,7 +70,6 @@ class Run:
         """Run to `config.train.env_steps`; returns the last evaluation's metrics. Marks the run after each step of
         its loop (episode, online VAE phase, evaluation), so an interrupt loses at most the step it was in."""
         learner = self.learner
-        learner.mark()
         if not self.config.oracle and not self.counters.vae_pretrained:
             self._pretrain_vae()
         ImageStore(self.out / "vae_images").clear()  # its images are in the VAE now (any an interrupt left)

@@ -66,7 +66,7 @@ def pretrain_vae(
     rng: np.random.Generator,
     progress: bool,
     state: Pretraining,
-    before_epoch: Callable[[], None] = lambda: None,
+    before_epoch: Callable[[], None],
 ) -> tuple[VAEStats, VAEStats]:
     """Train on 90% of the images, test on 10% (split by `state.order`), from epoch `state.epochs_done` on; then refit
     the goal prior on the test encoder means. `before_epoch` runs at the start of every epoch.
