@@ -2,8 +2,9 @@
 
 Layout of a checkpoint directory:
   config.json         the RigConfig of the run
-  models.safetensors  every tensor, named `<module>.<param>` / `<optimizer>.<index>.<slot>`
-  state.json          counters and RNG states, plus the sha256 of models.safetensors; written last, so
+  models.safetensors  every tensor, named `<module>.<param>` / `<optimizer>.<index>.<slot>`, and the learner's
+                      `rng.torch`, `recent.<loss>`, `buffer.obs|next_obs` (latents), `vae_pretraining.order`
+  state.json          counters and RNG states, plus the sha256 of models.safetensors; renamed into place last, so
                       a checkpoint is complete exactly when state.json exists and its checksum matches.
 """
 

@@ -175,7 +175,7 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_continues(tmp_path):
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130 and "--resume" in stderr and "Traceback" not in stderr
     state = json.loads((out / "checkpoint" / "state.json").read_text())
-    assert state["counters"]["env_steps"] >= 100
+    assert state["counters"]["env_steps"] >= 50  # the episode in progress is collected again on resume
     result = rig("train", "--resume", str(out), "--env-steps", str(state["counters"]["env_steps"] + 50), "--no-progress")
     assert result.returncode == 0, result.stderr
 
