@@ -24,6 +24,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 from rig_core.errors import RigError
+from rig_core.files import input_file
 from rig_core.images import read_rgb
 from rig_transport import LATCHED, STATUS, Transport, make_transport
 from rig_transport.images import rgb_to_image
@@ -91,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of `rig goal`."""
     args = parser().parse_args(argv)
     try:
+        if args.image is not None:
+            input_file(args.image, "goal image")
         image = None if args.image is None else read_rgb(args.image)  # a bad file fails here, before any policy
     except RigError as error:
         print(f"rig goal: error: {error}", file=sys.stderr)

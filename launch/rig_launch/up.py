@@ -23,10 +23,13 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
+from rig_core.errors import RigError
+from rig_core.files import describe, input_file, output_dir
 from rig_launch.graph import DEFAULT_PARAMS_FILE, GRAPHS, Graph, NodeSpec, graph_parameters, ros1_master_uri
 
 STOP_GRACE_S = 20.0
@@ -109,14 +112,15 @@ def plan(graph: Graph, params_file: Path, sets: dict[str, dict[str, str]], robot
 
 def start_nodes(launch: Plan, log_dir: Path) -> list[RunningNode]:
     """Start every node in its own session (so Ctrl-C reaches `rig up` alone, which then stops them in order)."""
-    log_dir.mkdir(parents=True, exist_ok=True)
+    output_dir(log_dir, "--log-dir")
     env = {**os.environ, **launch.environment}
+    log_paths = [log_dir / f"{spec.name}.log" for spec, _ in launch.commands]
     running = []
-    for spec, command in launch.commands:
-        log_path = log_dir / f"{spec.name}.log"
-        with log_path.open("ab") as log:
+    with ExitStack() as stack:
+        logs = [stack.enter_context(path.open("ab")) for path in log_paths]  # all opened before any starts
+        for (spec, command), log, log_path in zip(launch.commands, logs, log_paths):
             process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-        running.append(RunningNode(spec, process, log_path))
+            running.append(RunningNode(spec, process, log_path))
     return running
 
 
@@ -230,16 +234,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     graph = GRAPHS[args.graph]
     try:
-        if not args.params.is_file():
-            raise UpError(f"parameter file {args.params} does not exist")
+        input_file(args.params, "--params")
         launch = plan(graph, args.params.resolve(), parse_sets(args.set, graph), args.robot_id, args.robot_host)
         if args.dry_run:
             print("\n".join([*(f"{key}={value}" for key, value in launch.environment.items()),
                               *(shlex.join(command) for _, command in launch.commands)]))  # fmt: skip
             return 0
         nodes = start_nodes(launch, args.log_dir)
-    except (UpError, OSError) as error:
+    except (UpError, RigError) as error:
         print(f"rig up: error: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:  # a node's log file
+        print(f"rig up: error: {describe(error)}", file=sys.stderr)
         return 1
     print(f"rig up {args.graph}: " + ", ".join(f"{n.spec.name} (pid {n.process.pid})" for n in nodes)
           + f"; parameters {args.params}; logs in {args.log_dir}/; Ctrl-C stops", flush=True)  # fmt: skip

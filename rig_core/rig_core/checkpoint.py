@@ -2,8 +2,9 @@
 
 Layout of a checkpoint directory:
   config.json         the RigConfig of the run
-  models.safetensors  every tensor, named `<module>.<param>` / `<optimizer>.<index>.<slot>`
-  state.json          counters and RNG states, plus the sha256 of models.safetensors; written last, so
+  models.safetensors  every tensor, named `<module>.<param>` / `<optimizer>.<index>.<slot>`, and the learner's
+                      `rng.torch`, `recent.<loss>`, `buffer.obs|next_obs` (latents), `vae_pretraining.order`
+  state.json          counters and RNG states, plus the sha256 of models.safetensors; renamed into place last, so
                       a checkpoint is complete exactly when state.json exists and its checksum matches.
 """
 
@@ -11,17 +12,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
 from rig_core.config import RigConfig
 from rig_core.errors import RigError
+from rig_core.files import write_all_atomic
 
 FORMAT = "rig-checkpoint/1"
 
@@ -71,15 +72,15 @@ def load_optimizer(name: str, optimizer: torch.optim.Optimizer, tensors: dict[st
 
 
 def save_checkpoint(directory: Path, config: RigConfig, tensors: dict[str, torch.Tensor], state: dict[str, Any]) -> None:
-    """Write a checkpoint; the previous one stays valid until the new state.json replaces it."""
+    """Write a checkpoint: every file is written in full before any replaces the previous checkpoint's (so a full
+    disk leaves that one intact), state.json last."""
     directory.mkdir(parents=True, exist_ok=True)
-    _write_atomic(directory / "config.json", json.dumps(config.to_dict(), indent=2).encode())
-    models = directory / "models.safetensors"
-    temporary = models.with_suffix(".tmp")
-    save_file(tensors, str(temporary), metadata={"format": FORMAT})
-    os.replace(temporary, models)
-    full_state = {"format": FORMAT, "models_sha256": _sha256(models), **state}
-    _write_atomic(directory / "state.json", json.dumps(full_state, indent=2).encode())
+    models = save(tensors, metadata={"format": FORMAT})
+    full_state = {"format": FORMAT, "models_sha256": hashlib.sha256(models).hexdigest(), **state}
+    config_json = json.dumps(config.to_dict(), indent=2).encode()
+    state_json = json.dumps(full_state, indent=2).encode()
+    write_all_atomic({directory / "config.json": config_json, directory / "models.safetensors": models,
+                      directory / "state.json": state_json})  # fmt: skip
 
 
 def load_checkpoint(directory: Path) -> Checkpoint:
@@ -102,12 +103,6 @@ def load_checkpoint(directory: Path) -> Checkpoint:
     except SafetensorError as error:
         raise RigError(f"checkpoint at {directory} is corrupt: {error}") from error
     return Checkpoint(config, tensors, state)
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    temporary = path.with_suffix(".tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
 
 
 def _sha256(path: Path) -> str:

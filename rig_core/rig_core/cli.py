@@ -26,6 +26,7 @@ import numpy as np
 from rig_core.config import RelabelStrategy, apply_overrides, task_config
 from rig_core.envs import TASK_NAMES
 from rig_core.errors import RigError
+from rig_core.files import describe, input_dir, output_file, writing
 
 
 def _non_negative(text: str) -> float:
@@ -154,24 +155,32 @@ def _export(args: argparse.Namespace) -> dict:
     from rig_core.policy import load_trained
     from rig_core.weights import pack_policy_weights, write_weights_file
 
+    input_dir(args.checkpoint, "--checkpoint")
+    output_file(args.out, "--out")
     agent, env, state = load_trained(_run_dir(args.checkpoint) / "checkpoint", "cpu")
     env.close()
     bundle = pack_policy_weights(agent, args.version)
-    write_weights_file(bundle, args.out)
+    with writing(args.out, "--out"):
+        write_weights_file(bundle, args.out)
     return {"out": str(args.out), "task": bundle.task, "version": bundle.version, "sha256": bundle.sha256,
             "trained_env_steps": state["counters"]["env_steps"]}  # fmt: skip
 
 
 def _eval(args: argparse.Namespace) -> dict:
     from rig_core.evaluation import evaluate, run_episode
-    from rig_core.images import read_rgb, to_model_input
+    from rig_core.images import check_image_format, read_rgb, to_model_input
     from rig_core.policy import load_trained
 
+    input_dir(args.checkpoint, "--checkpoint")
     if args.goal_image is not None and args.episodes is not None:
         raise RigError("--episodes counts episodes on env-sampled goals; --goal-image runs one episode towards the image")
     if args.goal_image is None and args.strip is not None:
         raise RigError("--strip saves the frames of a --goal-image episode: give --goal-image too")
     run_dir = _run_dir(args.checkpoint)
+    strip = args.strip or run_dir / "eval_strip.png"
+    if args.goal_image is not None:
+        output_file(strip, "--strip")
+        check_image_format(strip)
     agent, env, state = load_trained(run_dir / "checkpoint", _device(args.device))
     if args.goal_clip_std is not None:
         agent.config = replace(agent.config, train=replace(agent.config.train, goal_clip_std=args.goal_clip_std))
@@ -189,8 +198,8 @@ def _eval(args: argparse.Namespace) -> dict:
             raise RigError("an Oracle checkpoint acts on true states and cannot take a goal image")
         goal = to_model_input(read_rgb(args.goal_image), env.image_size)
         result = run_episode(agent, env, args.seed, goal_image=goal, record=True)
-        strip = args.strip or run_dir / "eval_strip.png"
-        _save_strip(result.frames, goal, strip)
+        with writing(strip, "--strip"):
+            _save_strip(result.frames, goal, strip)
         return summary | {
             "goal_image": str(args.goal_image),
             "final_latent_distance": result.final_latent_distance,
@@ -220,6 +229,9 @@ def main(argv: list[str] | None = None) -> int:
         result = {"train": _train, "eval": _eval, "export": _export}[args.command](args)
     except RigError as error:
         print(f"rig {args.command}: error: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:  # a file-system problem the checks before the work could not foresee (a full disk)
+        print(f"rig {args.command}: error: {describe(error)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt as interrupt:
         how, code = ("SIGTERM", 128 + signal.SIGTERM) if isinstance(interrupt, _Terminated) else ("Ctrl-C", 130)

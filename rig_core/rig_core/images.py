@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 
 from rig_core.errors import RigError
+from rig_core.files import input_file, write_bytes
 
 
 def to_model_input(rgb: np.ndarray, size: int) -> np.ndarray:
@@ -26,8 +27,7 @@ def to_model_input(rgb: np.ndarray, size: int) -> np.ndarray:
 
 def read_rgb(path: Path) -> np.ndarray:
     """Read an image file (any format OpenCV reads; grey and alpha are converted) as uint8 RGB."""
-    if not path.is_file():
-        raise RigError(f"goal image {path} does not exist")
+    input_file(path, "goal image")
     bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if bgr is None:
         raise RigError(f"goal image {path} is not a readable image")
@@ -35,6 +35,15 @@ def read_rgb(path: Path) -> np.ndarray:
 
 
 def write_rgb(path: Path, rgb: np.ndarray) -> None:
-    """Write a uint8 RGB image (format from the file extension)."""
-    if not cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)):
-        raise RigError(f"could not write image {path}")
+    """Write a uint8 RGB image (format from the file extension); a file-system problem is an OSError."""
+    check_image_format(path)
+    ok, data = cv2.imencode(path.suffix, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise RigError(f"could not encode image {path}")
+    write_bytes(path, data.tobytes())
+
+
+def check_image_format(path: Path) -> None:
+    """RigError unless OpenCV can write an image to `path` (its extension names a format it knows)."""
+    if not cv2.haveImageWriter(str(path)):
+        raise RigError(f"{path}: no image format for {path.suffix or 'a name without an extension'} (use .png)")

@@ -3,6 +3,10 @@ replay log, VAE pretraining and online phases, TD3 updates, checkpoint and resum
 
 Whoever collects experience (the simulator loop of `rig train`, or transitions arriving over ROS) hands
 finished episodes to `add_episode` and calls `train_td3` once per env step.
+
+Exact resume: `mark` copies everything a checkpoint holds at a consistent point of the run (between episodes,
+phases, evaluations and pretraining epochs); on an interrupt `checkpoint_at_mark` saves that copy and drops the
+replay-log episodes stored after it, so a resumed run repeats the interrupted work from there, identically.
 """
 
 from __future__ import annotations
@@ -10,8 +14,9 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -19,11 +24,21 @@ import torch
 from rig_core.agent import RIGAgent, VAEStats
 from rig_core.checkpoint import load_checkpoint, save_checkpoint
 from rig_core.config import RigConfig
+from rig_core.errors import RigError
 from rig_core.replay import Episode, RelabelingReplayBuffer
 from rig_core.replay_log import ReplayLog
-from rig_core.vae_training import PRETRAINED_VAE, load_pretrained_vae, online_vae_phase, pretrain_vae, save_pretrained_vae
+from rig_core.vae_training import (
+    PRETRAINED_VAE,
+    Pretraining,
+    load_pretrained_vae,
+    online_vae_phase,
+    pretrain_vae,
+    save_pretrained_vae,
+)
 
 GoalSampler = Callable[[np.random.Generator], np.ndarray]
+Snapshot = tuple[dict[str, torch.Tensor], dict[str, Any]]
+"""What a checkpoint saves: (tensors, JSON state)."""
 
 
 @dataclass
@@ -67,7 +82,9 @@ class Learner:
         self.rng = np.random.default_rng(config.seed)
         self.counters = Counters()
         self.recent: dict[str, list[float]] = defaultdict(list)
+        self.pretraining: Pretraining | None = None
         self._clock = time.perf_counter()
+        self._mark = self._snapshot()  # the start of the run
 
     # ----- experience ------------------------------------------------------------------------------------
     def add_episode(self, episode: Episode) -> None:
@@ -95,21 +112,30 @@ class Learner:
                 self.recent[name].append(value)
 
     def pretrain_vae(self, images: np.ndarray) -> None:
-        """Pretrain on random-exploration images (or load `train.vae_from`'s pretrained VAE), then checkpoint."""
+        """Pretrain on random-exploration images (or load `train.vae_from`'s pretrained VAE), then checkpoint.
+        Pretraining continues at the epoch `self.pretraining` says (restored from a checkpoint), with the same
+        split; every epoch starts at a mark."""
         source = self.config.train.vae_from
         if source is None:
-            self._record_vae(pretrain_vae(self.agent, images, self.config.vae, self.rng, progress=self.progress)[0])
+            if self.pretraining is None:
+                self.pretraining = Pretraining(self.rng.permutation(len(images)))
+            stats = pretrain_vae(self.agent, images, self.config.vae, self.rng, self.progress, self.pretraining, self.mark)
+            self._record_vae(stats[0])
             save_pretrained_vae(self.agent, self.out / PRETRAINED_VAE)
         else:
             load_pretrained_vae(self.agent, Path(source) / PRETRAINED_VAE)
+        self.pretraining = None
         self.counters.vae_pretrained = True
         self.checkpoint()
 
-    def maybe_vae_phase(self) -> None:
-        """Fine-tune the VAE on replay images when the online schedule says so (latents are then refreshed)."""
+    def maybe_vae_phase(self) -> bool:
+        """Fine-tune the VAE on replay images when the online schedule says so (latents are then refreshed);
+        True if it did."""
         vae_cfg = self.config.vae
-        if not self.config.oracle and vae_cfg.online_every and self.due("last_vae_phase", vae_cfg.online_every):
-            self._record_vae(online_vae_phase(self.agent, self.buffer, vae_cfg, self.rng))
+        if self.config.oracle or not vae_cfg.online_every or not self.due("last_vae_phase", vae_cfg.online_every):
+            return False
+        self._record_vae(online_vae_phase(self.agent, self.buffer, vae_cfg, self.rng))
+        return True
 
     def pop_recent(self, name: str) -> float:
         """Mean of a loss recorded since the last call (NaN if none), for the metrics row."""
@@ -117,36 +143,87 @@ class Learner:
         return float(np.mean(values)) if values else float("nan")
 
     # ----- persistence -----------------------------------------------------------------------------------
+    def mark(self) -> None:
+        """Remember the run as it is now as its last consistent point, the state `checkpoint_at_mark` saves."""
+        self._mark = self._snapshot()
+
     def checkpoint(self) -> None:
-        """Save everything needed to continue, then drop replay files the buffer no longer holds."""
-        self.tick()
-        tensors = self.agent.tensors() | {"rng.torch": torch.get_rng_state()}
-        state = {
-            "counters": vars(self.counters),
-            "numpy_rng": self.rng.bit_generator.state,
-            "td3_updates": self.agent.td3.updates,
-            "vae_steps": self.agent.vae_steps,
-        }
-        save_checkpoint(self.out / "checkpoint", self.config, tensors, state)
+        """Save everything needed to continue (a mark too), then drop replay files the buffer no longer holds."""
+        self._mark = self._snapshot()
+        save_checkpoint(self.out / "checkpoint", self.config, *self._mark)
         self.counters.last_checkpoint = self.counters.env_steps
         self.log.prune(self.config.replay.capacity)
+
+    def checkpoint_at_mark(self) -> Counters:
+        """On an interrupt: save the last mark, with the wall time spent until now (it never goes back), and drop
+        the replay-log episodes stored after it (a resumed run collects them again, identically). Returns the
+        counters saved."""
+        self.tick()
+        tensors, state = self._mark
+        counters = Counters(**(state["counters"] | {"wall_time_s": self.counters.wall_time_s}))
+        save_checkpoint(self.out / "checkpoint", self.config, tensors, state | {"counters": asdict(counters)})
+        self.log.truncate(counters.episodes)
+        return counters
 
     def restore(self) -> None:
         """Continue from out/checkpoint and every episode in the replay log (none is lost)."""
         checkpoint = load_checkpoint(self.out / "checkpoint")
-        self.agent.load_tensors(checkpoint.tensors)
-        torch.set_rng_state(checkpoint.tensors["rng.torch"])
-        self.rng.bit_generator.state = checkpoint.state["numpy_rng"]
-        self.counters = Counters(**checkpoint.state["counters"])
-        self.agent.td3.updates = checkpoint.state["td3_updates"]
-        self.agent.vae_steps = checkpoint.state["vae_steps"]
-        for index, episode in self.log.read():
+        tensors, state = checkpoint.tensors, checkpoint.state
+        self.agent.load_tensors(tensors)
+        torch.set_rng_state(tensors["rng.torch"])
+        self.rng.bit_generator.state = state["numpy_rng"]
+        self.counters = Counters(**state["counters"])
+        self.agent.td3.updates = state["td3_updates"]
+        self.agent.vae_steps = state["vae_steps"]
+        prefix = "recent."
+        self.recent = defaultdict(list, {k[len(prefix) :]: v.tolist() for k, v in tensors.items() if k.startswith(prefix)})
+        if "vae_pretraining.order" in tensors:
+            self.pretraining = Pretraining(tensors["vae_pretraining.order"].numpy(), state["vae_pretraining_epochs"])
+        self._restore_buffer(tensors.get("buffer.obs"), tensors.get("buffer.next_obs"))
+        self.mark()
+
+    def _restore_buffer(self, obs: torch.Tensor | None, next_obs: torch.Tensor | None) -> None:
+        """Refill the buffer from the replay log, each checkpointed transition in its old slot with its saved latents;
+        episodes logged after the checkpoint (a crash) are added too, and then every latent is encoded again."""
+        logged = list(self.log.read())
+        saved = [episode for index, episode in logged if index < self.counters.episodes]
+        self.buffer.place_next_at(self.counters.env_steps - sum(len(episode) for episode in saved))
+        for episode in saved:
             self.buffer.add_episode(episode)
+        if obs is not None and next_obs is not None:
+            if len(obs) != len(self.buffer):
+                raise RigError(f"checkpoint in {self.out} does not match its replay log: {len(obs)} latents saved, "
+                               f"{len(self.buffer)} logged transitions")  # fmt: skip
+            self.buffer.obs[: len(obs)], self.buffer.next_obs[: len(obs)] = obs.numpy(), next_obs.numpy()
+        for index, episode in logged:
             if index >= self.counters.episodes:  # finished after the checkpoint: still counts, nothing lost
+                self.buffer.add_episode(episode)
                 self.counters.env_steps += len(episode)
                 self.counters.episodes = index + 1
-        if self.buffer.obs_image is not None and len(self.buffer):
+        exact = obs is not None and len(saved) == len(logged)
+        if self.buffer.obs_image is not None and len(self.buffer) and not exact:
             self.buffer.refresh_latents(self.agent.encode)
+
+    def _snapshot(self) -> Snapshot:
+        """A copy of everything a checkpoint holds, as it is now."""
+        self.tick()
+        tensors = {name: tensor.clone() for name, tensor in self.agent.tensors().items()}
+        tensors["rng.torch"] = torch.get_rng_state()
+        tensors |= {f"recent.{name}": torch.tensor(values, dtype=torch.float64) for name, values in self.recent.items()}
+        if self.buffer.obs_image is not None:  # latents (re-encoded by online VAE phases); the log has the rest
+            size = len(self.buffer)
+            tensors["buffer.obs"] = torch.from_numpy(self.buffer.obs[:size].copy())
+            tensors["buffer.next_obs"] = torch.from_numpy(self.buffer.next_obs[:size].copy())
+        state: dict[str, Any] = {
+            "counters": asdict(self.counters),
+            "numpy_rng": self.rng.bit_generator.state,
+            "td3_updates": self.agent.td3.updates,
+            "vae_steps": self.agent.vae_steps,
+        }
+        if self.pretraining is not None:
+            tensors["vae_pretraining.order"] = torch.from_numpy(self.pretraining.order.copy())
+            state["vae_pretraining_epochs"] = self.pretraining.epochs_done
+        return tensors, state
 
     # ----- helpers -----------------------------------------------------------------------------------------
     def due(self, counter: str, every: int) -> bool:

@@ -111,6 +111,13 @@ class RelabelingReplayBuffer:
         self.size = min(self.size + length, self.capacity)
         self.total_added += length
 
+    def place_next_at(self, transition: int) -> None:
+        """Store the next transition where the run's `transition`-th one (counted from 0) went: an empty buffer
+        refilled from the replay log then holds every transition in the slot the live buffer had it in."""
+        if self.size:
+            raise ValueError("only an empty buffer can be placed")
+        self.position = transition % self.capacity
+
     def sample(self, batch_size: int, rng: np.random.Generator, sample_prior: GoalSampler) -> RelabelledBatch:
         """A uniformly sampled batch whose goals are relabelled and rewards recomputed."""
         if self.size == 0:

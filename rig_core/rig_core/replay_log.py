@@ -7,15 +7,15 @@ ring buffer has fully overwritten are pruned.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 from safetensors import SafetensorError
-from safetensors.numpy import load_file, save_file
+from safetensors.numpy import load_file, save
 
 from rig_core.errors import RigError
+from rig_core.files import write_atomic
 from rig_core.replay import Episode
 
 _FIELDS = ("obs", "action", "next_obs", "goal", "obs_image", "next_obs_image")
@@ -42,9 +42,7 @@ class ReplayLog:
         tensors = {
             name: np.ascontiguousarray(getattr(episode, name)) for name in _FIELDS if getattr(episode, name) is not None
         }
-        temporary = path.with_suffix(".tmp")
-        save_file(tensors, str(temporary))
-        os.replace(temporary, path)
+        write_atomic(path, save(tensors))
         self._files.append(path)
         self._lengths.append(len(episode))
 
@@ -59,6 +57,14 @@ class ReplayLog:
                 raise RigError(f"replay log file {path} is corrupt: {error}") from error
             self._lengths.append(len(episode))
             yield _index(path), episode
+
+    def truncate(self, episodes: int) -> None:
+        """Delete the episodes from index `episodes` on (an interrupted `rig train` collects them again)."""
+        kept = sum(_index(path) < episodes for path in self._files)
+        for path in self._files[kept:]:
+            path.unlink(missing_ok=True)
+        removed = len(self._files) - kept
+        self._files, self._lengths = self._files[:kept], self._lengths[: max(len(self._lengths) - removed, 0)]
 
     def prune(self, capacity: int) -> None:
         """Delete the oldest episodes that lie entirely outside the newest `capacity` transitions."""

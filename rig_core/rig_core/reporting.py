@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import csv
+import io
 import math
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from rig_core.files import write_atomic, write_bytes
 from rig_core.images import write_rgb
 
 
@@ -31,11 +32,12 @@ class MetricsCSV:
                 raise ValueError(f"{self.path} has no column(s) {sorted(missing)}")
         else:
             header = list(row)
-        with self.path.open("a", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=header, restval="")
-            if not exists:
-                writer.writeheader()
-            writer.writerow(row)
+        text = io.StringIO()
+        writer = csv.DictWriter(text, fieldnames=header, restval="")
+        if not exists:
+            writer.writeheader()
+        writer.writerow(row)
+        write_bytes(self.path, text.getvalue().encode(), "ab")
 
     def drop_after(self, env_steps: int) -> int:
         """Remove the rows of evaluations after ``env_steps`` (rewriting the file atomically); returns how many went."""
@@ -46,10 +48,9 @@ class MetricsCSV:
         column = header.index("env_steps")
         kept = [row for row in rows if float(row[column]) <= env_steps]
         if len(kept) < len(rows):
-            temporary = self.path.with_suffix(".tmp")
-            with temporary.open("w", newline="") as handle:
-                csv.writer(handle).writerows([header, *kept])
-            os.replace(temporary, self.path)
+            text = io.StringIO()
+            csv.writer(text).writerows([header, *kept])
+            write_atomic(self.path, text.getvalue().encode())
         return len(rows) - len(kept)
 
     def read(self) -> list[dict[str, float]]:
@@ -77,8 +78,10 @@ def plot_learning_curve(rows: list[dict[str, float]], metrics: Sequence[str], pa
     axis.grid(alpha=0.3)
     axis.legend()
     figure.tight_layout()
-    figure.savefig(path, dpi=120)
+    png = io.BytesIO()
+    figure.savefig(png, format="png", dpi=120)
     plt.close(figure)
+    write_bytes(path, png.getvalue())
 
 
 def save_image_grid(rows: Sequence[np.ndarray], path: Path, scale: int = 2, labels: Sequence[str] = ()) -> None:

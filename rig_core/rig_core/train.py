@@ -6,8 +6,13 @@ Output directory:
   vae_samples.png      labelled rows: replay images (exploration images until TD3 starts), their VAE
                        reconstructions, imagined goals (decoded prior samples)
   vae_pretrained.safetensors  the VAE and goal prior right after pretraining (reusable: train.vae_from)
+  vae_images/          the random-exploration images, while the VAE pretrains on them
   checkpoint/          safetensors + JSON (see checkpoint.py)
   replay/              the replay log: every finished episode, written before it is trained on
+
+Ctrl-C saves the run as it was at its last consistent point (the start of the episode, online VAE phase,
+evaluation or pretraining epoch it was in, or of the image collection), so `--resume` repeats the interrupted
+work and ends exactly as the uninterrupted run would have.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from rig_core.config import RigConfig
 from rig_core.envs import SawyerImageTask, make_task
 from rig_core.errors import RigError
 from rig_core.evaluation import PRIMARY_METRIC, evaluate, observe
+from rig_core.files import input_dir, output_dir
+from rig_core.image_store import ImageStore
 from rig_core.learner import Counters, Learner
 from rig_core.noise import OUNoise
 from rig_core.replay import Episode
@@ -67,39 +74,58 @@ class Run:
         done = self.counters.env_steps
         return done >= self.config.train.env_steps and self.counters.last_eval == done
 
-    def checkpoint(self) -> None:
-        """Save everything needed to continue."""
-        self.learner.checkpoint()
+    def checkpoint_interrupted(self) -> None:
+        """Save the run as it was at its last mark (see `Learner.checkpoint_at_mark`), without the metrics rows of
+        evaluations after it."""
+        self.metrics.drop_after(self.learner.checkpoint_at_mark().last_eval)
 
     def train(self) -> dict[str, float]:
-        """Run to `config.train.env_steps`; returns the last evaluation's metrics."""
+        """Run to `config.train.env_steps`; returns the last evaluation's metrics. Marks the run after each step of
+        its loop (episode, online VAE phase, evaluation), so an interrupt loses at most the step it was in."""
+        learner = self.learner
         if not self.config.oracle and not self.counters.vae_pretrained:
             self._pretrain_vae()
-        train_cfg, learner = self.config.train, self.learner
+        ImageStore(self.out / "vae_images").clear()  # its images are in the VAE now (any an interrupt left)
+        train_cfg = self.config.train
         bar = tqdm(total=train_cfg.env_steps, initial=self.counters.env_steps, desc="rig train", unit="step",
                    disable=not self.progress)  # fmt: skip
         last_metrics: dict[str, float] = {}
-        while self.counters.env_steps < train_cfg.env_steps:
-            bar.update(self._collect_episode())
-            learner.maybe_vae_phase()
+        while True:  # what is due after an episode comes first: a resumed run may owe it
+            if learner.maybe_vae_phase():
+                learner.mark()
             if learner.due("last_eval", train_cfg.eval_every):
                 last_metrics = self._evaluate()
                 bar.set_postfix({PRIMARY_METRIC[self.config.task]: f"{last_metrics[PRIMARY_METRIC[self.config.task]]:.3f}"})
             if learner.due("last_checkpoint", train_cfg.checkpoint_every):
                 learner.checkpoint()
+            if self.counters.env_steps >= train_cfg.env_steps:
+                break
+            bar.update(self._collect_episode())
+            learner.mark()
         bar.close()
         if self.counters.last_eval != self.counters.env_steps:
             last_metrics = self._evaluate()
         if self.counters.last_checkpoint != self.counters.env_steps:
             learner.checkpoint()
-        return last_metrics
+        return last_metrics or self._last_evaluation()
 
     def _pretrain_vae(self) -> None:
-        vae_cfg = self.config.vae
-        count = vae_cfg.num_images if self.config.train.vae_from is None else 8  # a reused VAE: images for the grid
-        images = collect_vae_images(self.env, count, vae_cfg, self.config.exploration, self.rng)
+        """Collect random-exploration images (kept in vae_images/ until pretraining ends), pretrain on them."""
+        vae_cfg, store = self.config.vae, ImageStore(self.out / "vae_images")
+        if self.learner.pretraining is None:  # not started at the last mark: collect (again) from there
+            count = vae_cfg.num_images if self.config.train.vae_from is None else 8  # a reused VAE: images for the grid
+            images = collect_vae_images(self.env, count, vae_cfg, self.config.exploration, self.rng)
+            store.clear()
+            store.append(images)
+        else:
+            images = store.load()
         self.learner.pretrain_vae(images)
         self._save_vae_grid(images[:8], "exploration images")
+
+    def _last_evaluation(self) -> dict[str, float]:
+        """The final distances of the last metrics row (a resumed run that had nothing left to evaluate)."""
+        rows = self.metrics.read()
+        return {name: value for name, value in rows[-1].items() if name.startswith("final_")} if rows else {}
 
     def _collect_episode(self) -> int:
         """One exploration episode towards an imagined goal, with TD3 updates after every env step."""
@@ -146,6 +172,7 @@ class Run:
         row |= metrics
         self.metrics.append(row)
         self.counters.last_eval = self.counters.env_steps
+        self.learner.mark()
         distance_names = [name for name in metrics if name.startswith("final_") and name != "final_latent_distance"]
         mode = "Oracle" if self.config.oracle else f"RIG ({self.config.replay.relabel.value} relabelling)"
         plot_learning_curve(self.metrics.read(), distance_names, self.out / "learning_curve.png",
@@ -164,13 +191,15 @@ def train(config: RigConfig, out: Path, device: str = "cpu", progress: bool = Tr
     """Start a new run in `out`; returns the final evaluation metrics."""
     if (out / "checkpoint").exists() or (out / "metrics.csv").exists() or (out / "replay").exists():
         raise RigError(f"{out} already holds a run: continue it with --resume {out}, or choose another --out")
-    out.mkdir(parents=True, exist_ok=True)
+    output_dir(out, "--out")
     return _execute(Run(config, out, device, progress), restore=False)
 
 
 def resume(out: Path, env_steps: int | None = None, device: str = "cpu", progress: bool = True) -> dict[str, float]:
     """Continue the run in `out` from its checkpoint and replay log, optionally to a new env-step budget."""
+    input_dir(out, "--resume")
     config = load_checkpoint(out / "checkpoint").config
+    output_dir(out, "--resume")
     if env_steps is not None:
         config = replace(config, train=replace(config.train, env_steps=env_steps))
     return _execute(Run(config, out, device, progress), restore=True)
@@ -190,7 +219,7 @@ def _execute(run: Run, restore: bool) -> dict[str, float]:
         try:
             return run.train()
         except KeyboardInterrupt:
-            run.checkpoint()
+            run.checkpoint_interrupted()
             raise
     finally:
         run.env.close()

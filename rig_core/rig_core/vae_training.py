@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 from tqdm import tqdm
 
 from rig_core.agent import RIGAgent, VAEStats
@@ -15,6 +17,7 @@ from rig_core.checkpoint import load_module, module_tensors
 from rig_core.config import ExplorationConfig, VAEConfig
 from rig_core.envs import SawyerImageTask
 from rig_core.errors import RigError
+from rig_core.files import write_atomic
 from rig_core.noise import OUNoise
 from rig_core.prior import LatentPrior
 from rig_core.replay import RelabelingReplayBuffer
@@ -47,18 +50,36 @@ def collect_vae_images(
     return images
 
 
+@dataclass
+class Pretraining:
+    """How far VAE pretraining got: the train/test split of its images and the epochs done (saved in checkpoints,
+    so that an interrupted run resumes at the epoch it was in)."""
+
+    order: np.ndarray  # a permutation of the images: the first 10% are the test set
+    epochs_done: int = 0
+
+
 def pretrain_vae(
-    agent: RIGAgent, images: np.ndarray, config: VAEConfig, rng: np.random.Generator, progress: bool
+    agent: RIGAgent,
+    images: np.ndarray,
+    config: VAEConfig,
+    rng: np.random.Generator,
+    progress: bool,
+    state: Pretraining,
+    before_epoch: Callable[[], None],
 ) -> tuple[VAEStats, VAEStats]:
-    """Train on 90% of the images, test on 10%; refit the goal prior on the test encoder means.
+    """Train on 90% of the images, test on 10% (split by `state.order`), from epoch `state.epochs_done` on; then refit
+    the goal prior on the test encoder means. `before_epoch` runs at the start of every epoch.
 
     Returns the last epoch's (train, test) loss terms."""
-    order = rng.permutation(len(images))
     split = max(1, len(images) // 10)
-    test, train = images[order[:split]], images[order[split:]]
+    test, train = images[state.order[:split]], images[state.order[split:]]
     train_stats = test_stats = VAEStats(float("nan"), float("nan"), float("nan"))
-    bar = tqdm(range(config.pretrain_epochs), desc="VAE pretraining", unit="epoch", disable=not progress)
+    epochs = range(state.epochs_done, config.pretrain_epochs)
+    bar = tqdm(epochs, initial=state.epochs_done, total=config.pretrain_epochs, desc="VAE pretraining", unit="epoch",
+               disable=not progress)  # fmt: skip
     for epoch in bar:
+        before_epoch()
         beta = config.beta_at(epoch)
         losses = [
             agent.train_vae(train[rng.integers(0, len(train), config.batch_size)], beta)
@@ -67,6 +88,7 @@ def pretrain_vae(
         train_stats = VAEStats(*np.mean(losses, axis=0).tolist())
         test_stats = agent.vae_test_loss(test[: config.batch_size * 4], beta)
         bar.set_postfix(train=f"{train_stats.loss:.1f}", test=f"{test_stats.loss:.1f}", beta=f"{beta:.2f}")
+        state.epochs_done = epoch + 1
     agent.fit_prior(agent.encode(test))
     return train_stats, test_stats
 
@@ -85,7 +107,7 @@ def save_pretrained_vae(agent: RIGAgent, path: Path) -> None:
         "prior.mean": torch.as_tensor(agent.prior.mean),
         "prior.std": torch.as_tensor(agent.prior.std),
     }
-    save_file(tensors, str(path))
+    write_atomic(path, save(tensors))
 
 
 def load_pretrained_vae(agent: RIGAgent, path: Path) -> None:

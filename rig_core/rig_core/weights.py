@@ -16,6 +16,7 @@ from safetensors.torch import load, save
 from rig_core.agent import RIGAgent
 from rig_core.checkpoint import load_module, module_tensors
 from rig_core.errors import RigError
+from rig_core.files import write_bytes
 from rig_core.prior import LatentPrior
 
 FORMAT = "rig-weights/1 safetensors"
@@ -57,7 +58,7 @@ def pack_policy_weights(agent: RIGAgent, version: int) -> WeightsBundle:
 def write_weights_file(bundle: WeightsBundle, path: Path) -> None:
     """Save a bundle as one .safetensors file (its data: the metadata carries the other fields)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(bundle.data)
+    write_bytes(path, bundle.data)
 
 
 def read_weights_file(path: Path) -> WeightsBundle:

@@ -25,13 +25,14 @@ import numpy as np
 from rig_core.checkpoint import load_checkpoint
 from rig_core.config import RigConfig, apply_overrides
 from rig_core.errors import RigError
+from rig_core.image_store import ImageStore
 from rig_core.learner import Learner
 from rig_core.replay import Episode
 from rig_core.reporting import MetricsCSV
 from rig_core.vae_training import PRETRAINED_VAE
 from rig_core.weights import WeightsBundle, pack_policy_weights
 from rig_trainer_node.assembler import AssembledEpisode
-from rig_trainer_node.storage import ImageStore, VersionCounter
+from rig_trainer_node.storage import VersionCounter
 from rig_transport import Logger
 
 ACTION_DIM = 2

@@ -10,10 +10,11 @@ import pytest
 from transitions import LATENT_DIM, SIZE, TINY, episode, frame, transition
 
 from rig_core.config import task_config
+from rig_core.image_store import ImageStore
 from rig_core.weights import WeightsBundle
 from rig_trainer_node.assembler import EpisodeAssembler, TransitionError
 from rig_trainer_node.messages import ModelShape, step_from_msg
-from rig_trainer_node.storage import ImageStore, VersionCounter
+from rig_trainer_node.storage import VersionCounter
 from rig_trainer_node.trainer import Trainer, trainer_config
 from rig_transport.dds_types import default_types
 
