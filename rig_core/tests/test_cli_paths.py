@@ -34,7 +34,7 @@ def fails(capsys, argv: list[str], message: str) -> None:
     capsys.readouterr()
     assert main(argv) == 1
     lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("rig: error: ") and lines[0].endswith(message), lines
+    assert len(lines) == 1 and lines[0].startswith(f"rig {argv[0]}: error: ") and lines[0].endswith(message), lines
 
 
 def test_train_out(trained, tmp_path, capsys):
