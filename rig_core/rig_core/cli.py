@@ -12,6 +12,7 @@ rig stop [--release]                                                   # hold th
 from __future__ import annotations
 
 import argparse
+import ctypes
 import importlib
 import json
 import math
@@ -25,7 +26,7 @@ import numpy as np
 
 from rig_core.config import RelabelStrategy, apply_overrides, task_config
 from rig_core.envs import TASK_NAMES
-from rig_core.errors import RigError
+from rig_core.errors import RigError, wraps_interrupt
 from rig_core.files import describe, input_dir, output_file, writing
 
 
@@ -233,8 +234,11 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:  # a file-system problem the checks before the work could not foresee (a full disk)
         print(f"rig {args.command}: error: {describe(error)}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt as interrupt:
-        how, code = ("SIGTERM", 128 + signal.SIGTERM) if isinstance(interrupt, _Terminated) else ("Ctrl-C", 130)
+    except (KeyboardInterrupt, ctypes.ArgumentError) as interrupt:
+        if isinstance(interrupt, ctypes.ArgumentError) and not wraps_interrupt(interrupt):
+            raise
+        terminated = isinstance(interrupt, _Terminated) or "_Terminated" in str(interrupt)
+        how, code = ("SIGTERM", 128 + signal.SIGTERM) if terminated else ("Ctrl-C", 130)
         saved = "; a checkpoint was saved, continue with --resume" if args.command == "train" else ""
         print(f"rig {args.command}: interrupted ({how}){saved}", file=sys.stderr)
         return code

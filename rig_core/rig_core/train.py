@@ -17,6 +17,7 @@ work and ends exactly as the uninterrupted run would have.
 
 from __future__ import annotations
 
+import ctypes
 import sys
 from collections import defaultdict
 from dataclasses import replace
@@ -28,7 +29,7 @@ from tqdm import tqdm
 from rig_core.checkpoint import load_checkpoint
 from rig_core.config import RigConfig
 from rig_core.envs import SawyerImageTask, make_task
-from rig_core.errors import RigError
+from rig_core.errors import RigError, wraps_interrupt
 from rig_core.evaluation import PRIMARY_METRIC, evaluate, observe
 from rig_core.files import input_dir, output_dir
 from rig_core.image_store import ImageStore
@@ -221,8 +222,14 @@ def _execute(run: Run, restore: bool) -> dict[str, float]:
         except KeyboardInterrupt:
             run.checkpoint_interrupted()
             raise
+        except ctypes.ArgumentError as error:
+            if not wraps_interrupt(error):
+                raise
+            run.checkpoint_interrupted()
+            raise
     finally:
         run.env.close()
+
 
 
 def _say(message: str) -> None:
