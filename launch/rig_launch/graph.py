@@ -102,6 +102,13 @@ def graph_parameters(graph: Graph, robot_id: str | None = None, robot_host: str 
     return result
 
 
+def speaks_ros1(spec: NodeSpec, parameters: Mapping[str, Any]) -> bool:
+    """Whether a node has a ROS 1 side (the Intera driver; a camera on a ``ros1:`` topic). Such a node runs on the
+    DDS backend under ``ros2 launch`` too: ROS 1's and ROS 2's message packages share their Python names, and one
+    process cannot hold both (`rig_sawyer_driver.ros1`)."""
+    return spec.name == SAWYER_DRIVER.name or str(parameters.get("source", "")).startswith("ros1:")
+
+
 def ros1_master_uri(parameters: Mapping[str, Mapping[str, Any]]) -> str | None:
     """The master URI the graph's parameters give the driver: every ROS 1 client of the graph (the driver, a camera
     on ``ros1:`` topics) gets it as ROS_MASTER_URI; None when the environment's applies."""

@@ -17,7 +17,7 @@ from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
-from rig_launch.graph import GRAPHS, SAWYER_DRIVER, graph_parameters, ros1_master_uri
+from rig_launch.graph import GRAPHS, SAWYER_DRIVER, graph_parameters, ros1_master_uri, speaks_ros1
 
 
 def _nodes(context: LaunchContext, graph_name: str) -> list[Any]:
@@ -35,6 +35,7 @@ def _nodes(context: LaunchContext, graph_name: str) -> list[Any]:
         actions.append(Node(package=spec.package, executable=spec.executable, name=spec.name,
                             parameters=[LaunchConfiguration("params_file"), typed],
                             arguments=["--ros-args", "--log-level", LaunchConfiguration("log_level")],
+                            additional_env={"RIG_TRANSPORT": "dds"} if speaks_ros1(spec, parameters[spec.name]) else None,
                             output="screen", emulate_tty=True))  # fmt: skip
     return actions
 

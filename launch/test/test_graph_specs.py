@@ -23,7 +23,15 @@ from rig_policy_node import node as policy_node
 from rig_sawyer_driver import node as sawyer_driver
 from rig_trainer_node import node as trainer_node
 
-from rig_launch.graph import DEFAULT_PARAMS_FILE, GAZEBO_HEAD_CAMERA, GRAPHS, ROBOT_DRIVERS, SAWYER_DRIVER
+from rig_launch.graph import (
+    DEFAULT_PARAMS_FILE,
+    GAZEBO_HEAD_CAMERA,
+    GRAPHS,
+    ROBOT_DRIVERS,
+    SAWYER_DRIVER,
+    graph_parameters,
+    speaks_ros1,
+)  # fmt: skip
 from rig_transport.parameters import load_parameter_file, parse_ros_args, resolve_parameters, user_values
 
 RIG = str(Path(sys.executable).parent / "rig")
@@ -130,3 +138,11 @@ def test_rig_up_refuses_a_robot_host_it_cannot_use(args, error):
     result = subprocess.run([RIG, "up", *args, "--dry-run"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr.count("\n") == 1 and error in result.stderr, result.stderr
+
+
+def test_the_nodes_with_a_ros1_side_are_the_driver_and_a_camera_on_a_ros1_topic():
+    for name, graph in GRAPHS.items():
+        parameters = graph_parameters(graph)
+        ros1 = {spec.name for spec in graph.nodes if speaks_ros1(spec, parameters[spec.name])}
+        expected = {"sawyer_driver"} if name == "real" else {"sawyer_driver", "camera_node"} if name == "gazebo" else set()
+        assert ros1 == expected, name

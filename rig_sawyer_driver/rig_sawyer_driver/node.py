@@ -249,7 +249,9 @@ def build(transport: Transport) -> tuple[SawyerDriverNode, ControlLoop, InteraAr
 def main(argv: Sequence[str] | None = None) -> int:
     """Console script ``rig_sawyer_driver [--ros-args ...]``: spin until SIGINT/SIGTERM; 1 for bad parameters."""
     try:
-        transport = make_transport(NODE_NAME, argv=sys.argv if argv is None else argv)
+        # Always the DDS backend (the ROS 2 wire format, rclpy not imported): ROS 1's message packages, which the
+        # Intera side needs, share their Python names with ROS 2's, and one process cannot hold both.
+        transport = make_transport(NODE_NAME, backend="dds", argv=sys.argv if argv is None else argv)
     except ValueError as error:  # a malformed --ros-args section
         print(f"{NODE_NAME}: {error}", file=sys.stderr)
         return 1

@@ -4,7 +4,15 @@ The Sawyer's controller speaks ROS 1 only. rospy is not on PyPI; it comes from D
 (``apt-get install python3-rospy ...``, Python packages in ``/usr/lib/python3/dist-packages``) or from a ROS Noetic
 install (``/opt/ros/noetic/lib/python3/dist-packages``). A virtual environment does not see either, so when rospy is
 not importable the locations that exist are appended to ``sys.path`` (after the environment's own packages, which
-keep precedence) and the import is tried again. rospy's own logger (``rospy``: its internal notices, e.g.
+keep precedence) and the import is tried again.
+
+ROS 1 and ROS 2 both install message packages under the same Python names (std_msgs, sensor_msgs, geometry_msgs,
+rosgraph_msgs). Where a sourced ROS 2 environment puts its own first on the path, the ROS 1 ones are imported from
+rospy's location anyway (that location first on sys.path while they are imported, then the path as it was). A process
+that has already imported the ROS 2 ones (rclpy) cannot hold both: that is a clear error, and such a node runs on the
+DDS backend (``RIG_TRANSPORT=dds``), which speaks ROS 2 without importing ROS 2's Python packages.
+
+rospy's own logger (``rospy``: its internal notices, e.g.
 "topicmanager initialized" at import) is set to WARNING first, unless the process set it already; what nodes log
 with ``rospy.loginfo`` (logger ``rosout``) is not affected.
 
@@ -18,6 +26,7 @@ Usage::
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 import os
 import sys
@@ -43,10 +52,36 @@ class Ros1Unavailable(ModuleNotFoundError):
     nothing else by default)."""
 
 
+SHARED_NAMES = ("std_msgs", "sensor_msgs", "geometry_msgs", "rosgraph_msgs")
+"""Python packages that ROS 1 and ROS 2 both install under these names (rospy itself imports rosgraph_msgs)."""
+
+
+def _located_in(name: str, directory: Path) -> bool:
+    spec = importlib.util.find_spec(name)
+    return spec is not None and spec.origin is not None and Path(spec.origin).resolve().is_relative_to(directory)
+
+
 def _import_all() -> list[ModuleType]:
-    for name in SUBMODULES:
-        importlib.import_module(name)
-    return [importlib.import_module(name) for name in MODULES]
+    rospy_spec = importlib.util.find_spec("rospy")
+    if rospy_spec is None or rospy_spec.origin is None:
+        raise ModuleNotFoundError("No module named 'rospy'", name="rospy")
+    ros1_dir = Path(rospy_spec.origin).resolve().parent.parent
+    shadowed = [name for name in SHARED_NAMES if not _located_in(name, ros1_dir)]
+    if taken := [name for name in shadowed if name in sys.modules]:
+        raise Ros1Unavailable(
+            f"this process already uses ROS 2's {', '.join(taken)}, which ROS 1's share their names with: a node "
+            "that speaks ROS 1 runs on the DDS backend (RIG_TRANSPORT=dds), not rclpy")
+    saved = list(sys.path)
+    if shadowed:  # a ROS 2 environment's packages come first: ROS 1's location wins for this import
+        for name in ("numpy", "yaml"):  # ... but not for these, which the environment has (and ROS 1 uses)
+            importlib.import_module(name)
+        sys.path.insert(0, str(ros1_dir))
+    try:
+        for name in SUBMODULES:
+            importlib.import_module(name)
+        return [importlib.import_module(name) for name in MODULES]
+    finally:
+        sys.path[:] = saved
 
 
 def import_ros1() -> list[ModuleType]:
@@ -56,10 +91,14 @@ def import_ros1() -> list[ModuleType]:
         internal.setLevel(logging.WARNING)
     try:
         return _import_all()
+    except Ros1Unavailable:
+        raise
     except ImportError:
         sys.path.extend(path for path in ROS1_PYTHON_PATHS if os.path.isdir(path) and path not in sys.path)
     try:
         return _import_all()
+    except Ros1Unavailable:
+        raise
     except ImportError as error:
         raise Ros1Unavailable(
             f"ROS 1 Python modules are missing ({error}); install them with `apt-get install {APT_PACKAGES}` "

@@ -160,8 +160,8 @@ class DDSTransport(Transport):
     """A node on one Cyclone DDS DomainParticipant (see the module docstring)."""
 
     def __init__(self, node_name: str, argv: Sequence[str] | None = None, types: MessageTypes | None = None) -> None:
-        self.node_name = node_name
         ros_args = parse_ros_args(sys.argv if argv is None else argv)
+        self.node_name = node_name = ros_args.node_name or node_name
         self.logger = _node_logger(node_name, ros_args.log_level)
         self._user_values = user_values(ros_args, node_name)
         self._declared: set[str] = set()

@@ -46,6 +46,8 @@ class RosArgs:
     overrides: dict[str, Any] = field(default_factory=dict)
     """``-p name:=value`` values, typed from YAML."""
     log_level: str | None = None
+    node_name: str | None = None
+    """``-r __node:=NAME`` (what ``ros2 launch`` passes for a Node with a name): the node's name."""
 
 
 def parse_ros_args(argv: Sequence[str]) -> RosArgs:
@@ -67,12 +69,23 @@ def parse_ros_args(argv: Sequence[str]) -> RosArgs:
             result.overrides[name] = value
         elif token == "--log-level":
             result.log_level = _value_of(token, tokens)
+        elif token in ("-r", "--remap"):
+            _remap(_value_of(token, tokens), result)
         else:
             raise ParameterError(
                 f"unsupported ROS argument {token!r} for the DDS transport (supported: --params-file FILE, "
-                "-p NAME:=VALUE, --log-level LEVEL)"
+                "-p NAME:=VALUE, --log-level LEVEL, -r __node:=NAME)"
             )
     return result
+
+
+def _remap(rule: str, result: RosArgs) -> None:
+    """The remapping rules the DDS transport takes: the node's name, and the root namespace (what launch passes)."""
+    source, separator, target = rule.partition(":=")
+    if source == "__node" and separator and target:
+        result.node_name = target
+    elif not (source == "__ns" and target in ("", "/")):
+        raise ParameterError(f"unsupported remapping {rule!r} for the DDS transport (supported: __node:=NAME, __ns:=/)")
 
 
 def _value_of(flag: str, tokens: Iterator[str]) -> str:

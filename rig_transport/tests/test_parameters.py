@@ -100,12 +100,20 @@ def test_defaults_must_define_a_type(default):
     [
         (["--ros-args", "-p", "no_assignment"], "NAME:=VALUE"),
         (["--ros-args", "--params-file"], "needs a value"),
-        (["--ros-args", "-r", "__node:=x"], "unsupported ROS argument '-r'"),
+        (["--ros-args", "-r", "/chatter:=/other"], "unsupported remapping '/chatter:=/other'"),
+        (["--ros-args", "-r", "__ns:=/robot1"], "unsupported remapping"),
+        (["--ros-args", "--enclave", "/x"], "unsupported ROS argument '--enclave'"),
     ],
 )
 def test_malformed_ros_args_are_clear_errors(argv, message):
     with pytest.raises(ParameterError, match=message):
         parse_ros_args(argv)
+
+
+def test_the_node_name_and_root_namespace_that_ros2_launch_passes_are_taken(params_file):
+    argv = ["--ros-args", "-r", "__node:=renamed", "-r", "__ns:=/", "--params-file", str(params_file)]
+    parsed = parse_ros_args(argv)
+    assert parsed.node_name == "renamed" and parsed.params_files == [params_file]
 
 
 def test_only_ros_args_sections_are_read():
