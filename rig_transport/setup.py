@@ -12,7 +12,8 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.10",
     packages=find_packages(include=[PACKAGE, f"{PACKAGE}.*"]),
-    package_data={PACKAGE: ["py.typed"]},
+    # msg/rig_msgs links to ../rig_msgs/msg, the one source of the definitions: a build copies its files into the wheel.
+    package_data={PACKAGE: ["py.typed", "msg/rig_msgs/*.msg"]},
     data_files=[
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         (f"share/{PACKAGE}", ["package.xml"]),

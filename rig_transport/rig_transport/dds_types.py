@@ -49,6 +49,8 @@ _BASE_TYPES: dict[str, tuple[Any, Any]] = {
 }
 _OCTET_TYPES = {"byte", "char", "uint8"}
 RIG_MSGS_PACKAGE = "rig_msgs"
+PACKAGED_MSGS_DIR = Path(__file__).resolve().parent / "msg" / RIG_MSGS_PACKAGE
+"""rig_msgs/msg as package data: a link to the repository's rig_msgs/msg, whose files a build copies into the wheel."""
 
 
 def dds_type_name(type_name: str) -> str:
@@ -61,22 +63,12 @@ def dds_type_name(type_name: str) -> str:
 
 
 def find_rig_msgs_dir() -> Path:
-    """The ``rig_msgs/msg`` directory: ``$RIG_MSGS_DIR``, else the source tree, else an ament install prefix."""
-    if os.environ.get("RIG_MSGS_DIR"):
-        path = Path(os.environ["RIG_MSGS_DIR"])
-        if not path.is_dir():
-            raise FileNotFoundError(f"RIG_MSGS_DIR={path} is not a directory")
-        return path
-    candidates = [Path(__file__).resolve().parents[2] / RIG_MSGS_PACKAGE / "msg"]
-    prefixes = os.environ.get("AMENT_PREFIX_PATH", "").split(os.pathsep)
-    candidates += [Path(prefix) / "share" / RIG_MSGS_PACKAGE / "msg" for prefix in prefixes if prefix]
-    for path in candidates:
-        if path.is_dir():
-            return path
-    raise FileNotFoundError(
-        f"rig_msgs message definitions not found in {', '.join(map(str, candidates))}; "
-        "set RIG_MSGS_DIR to the rig_msgs/msg directory"
-    )
+    """The ``rig_msgs/msg`` directory: ``$RIG_MSGS_DIR``, else the copy this package carries (`PACKAGED_MSGS_DIR`)."""
+    path = Path(os.environ.get("RIG_MSGS_DIR") or PACKAGED_MSGS_DIR)
+    if not path.is_dir():
+        source = "RIG_MSGS_DIR" if os.environ.get("RIG_MSGS_DIR") else "the rig_transport install"
+        raise FileNotFoundError(f"rig_msgs message definitions not found: {path} ({source}) is not a directory")
+    return path
 
 
 def load_typestore(msg_dir: Path | None = None) -> Typestore:

@@ -10,7 +10,14 @@ import numpy as np
 import pytest
 from rosbags.interfaces import Nodetype
 
-from rig_transport.dds_types import MessageTypes, dds_type_name, default_types, find_rig_msgs_dir, load_typestore
+from rig_transport.dds_types import (
+    PACKAGED_MSGS_DIR,
+    MessageTypes,
+    dds_type_name,
+    default_types,
+    find_rig_msgs_dir,
+    load_typestore,
+)
 
 RIG_MSGS = sorted(f"rig_msgs/msg/{path.stem}" for path in find_rig_msgs_dir().glob("*.msg"))
 PROJECT_TYPES = [
@@ -177,10 +184,9 @@ def test_rig_msgs_dir_from_environment(monkeypatch, tmp_path: Path):
         find_rig_msgs_dir()
 
 
-def test_rig_msgs_dir_from_ament_prefix(monkeypatch, tmp_path: Path):
-    share = tmp_path / "share" / "rig_msgs" / "msg"
-    share.mkdir(parents=True)
+def test_the_package_carries_rig_msgs(monkeypatch):
+    """Without RIG_MSGS_DIR the definitions are the package's own: its msg/rig_msgs is the repository's rig_msgs/msg
+    (a link, so no copy can differ; the wheel's copy is checked in launch/test/test_wheel_install.py)."""
     monkeypatch.delenv("RIG_MSGS_DIR", raising=False)
-    monkeypatch.setenv("AMENT_PREFIX_PATH", str(tmp_path))
-    monkeypatch.setattr("rig_transport.dds_types.__file__", str(tmp_path / "site-packages" / "rig_transport" / "dds_types.py"))
-    assert find_rig_msgs_dir() == share
+    repository_msgs = Path(__file__).resolve().parents[2] / "rig_msgs" / "msg"
+    assert find_rig_msgs_dir() == PACKAGED_MSGS_DIR and PACKAGED_MSGS_DIR.resolve() == repository_msgs
