@@ -32,7 +32,10 @@ def _nodes(context: LaunchContext, graph_name: str) -> list[Any]:
         # Strings stay strings: launch_ros would read "1" as an integer.
         typed = {name: ParameterValue(value, value_type=str) if isinstance(value, str) else value
                  for name, value in parameters[spec.name].items()}  # fmt: skip
-        actions.append(Node(package=spec.package, executable=spec.executable, name=spec.name,
+        # namespace="/": with a fully qualified node name launch_ros writes ``typed`` under /<name>, not /**; rcl
+        # applies a file's /** before its node's own section, so /** values would lose to the file's policy_node:
+        # (the robot_id the graph sets would not reach an rclpy node). The DDS backend takes -r __ns:=/ too.
+        actions.append(Node(package=spec.package, executable=spec.executable, name=spec.name, namespace="/",
                             parameters=[LaunchConfiguration("params_file"), typed],
                             arguments=["--ros-args", "--log-level", LaunchConfiguration("log_level")],
                             additional_env={"RIG_TRANSPORT": "dds"} if speaks_ros1(spec, parameters[spec.name]) else None,

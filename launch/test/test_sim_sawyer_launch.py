@@ -29,7 +29,7 @@ from launch import LaunchDescription  # noqa: E402
 from launch.actions import IncludeLaunchDescription  # noqa: E402
 from launch.launch_description_sources import PythonLaunchDescriptionSource  # noqa: E402
 from rclpy.qos import QoSDurabilityPolicy, QoSProfile, qos_profile_sensor_data  # noqa: E402
-from rig_msgs.msg import PolicyStatus, TrainerStatus  # noqa: E402
+from rig_msgs.msg import EpisodeEvent, PolicyStatus, TrainerStatus  # noqa: E402
 from sensor_msgs.msg import Image  # noqa: E402
 from std_msgs.msg import Header  # noqa: E402
 
@@ -40,6 +40,9 @@ TIMEOUT_S = 180.0
 """Generous limit for any wait (torch imports, discovery on a loaded machine); never an assertion on time."""
 RELIABLE = QoSProfile(depth=10)
 LATCHED = QoSProfile(depth=1, durability=QoSDurabilityPolicy.TRANSIENT_LOCAL)
+ROBOT_ID = "sawyer_from_launch"
+"""``robot_id:=``: it must win over the parameter file's policy_node and sim_sawyer_node sections (rcl gives a
+file's node section precedence over /** values, where launch_ros writes the overrides of a node without a namespace)."""
 
 
 @pytest.mark.launch_test
@@ -48,7 +51,7 @@ def generate_test_description():
     launch_file = Path(get_package_share_directory("rig")) / "launch" / "sim_sawyer.launch.py"
     return LaunchDescription([
         IncludeLaunchDescription(PythonLaunchDescriptionSource(str(launch_file)),
-                                 launch_arguments={"params_file": str(params_file)}.items()),
+                                 launch_arguments={"params_file": str(params_file), "robot_id": ROBOT_ID}.items()),
         launch_testing.actions.ReadyToTest(),
     ])  # fmt: skip
 
@@ -87,6 +90,13 @@ class TestSimGraph(unittest.TestCase):
         poses = self.collect(PoseStamped, "/rig/ee_pose", qos_profile_sensor_data, 20, what="hand poses")
         xy = np.array([(p.pose.position.x, p.pose.position.y) for p in poses])
         self.assertGreater(float(np.ptp(xy, axis=0).max()), 0.005)
+
+    def test_robot_id_from_the_launch_argument_reaches_the_policy_and_the_sim_sawyer(self):
+        (status,) = self.collect(PolicyStatus, "/rig/policy/status", RELIABLE, 1, what="a policy status")
+        self.assertEqual(status.robot_id, ROBOT_ID)
+        self.collect(EpisodeEvent, "/rig/episode", RELIABLE, 1,
+                     lambda m: m.event == EpisodeEvent.RESET_DONE and m.robot_id == ROBOT_ID,
+                     f"the sim Sawyer's RESET_DONE for {ROBOT_ID}")  # fmt: skip
 
     def test_transitions_reach_the_trainer_and_weights_reach_the_policy(self):
         (trained,) = self.collect(TrainerStatus, "/rig/trainer/status", RELIABLE, 1,
