@@ -36,6 +36,9 @@ _Loader.add_implicit_resolver(
     re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
     list("-+0123456789."),
 )
+# ros2 launch writes a Node's dict parameters with yaml.dump, and launch_ros holds list values as tuples: a list
+# parameter (the gazebo graph's control.home) arrives as ``!!python/tuple [...]``. It is read as the list it is.
+_Loader.add_constructor("tag:yaml.org,2002:python/tuple", lambda loader, node: loader.construct_sequence(node))
 
 
 @dataclass

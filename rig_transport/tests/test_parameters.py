@@ -116,6 +116,16 @@ def test_the_node_name_and_root_namespace_that_ros2_launch_passes_are_taken(para
     assert parsed.node_name == "renamed" and parsed.params_files == [params_file]
 
 
+def test_list_parameters_as_ros2_launch_writes_them_are_lists(tmp_path: Path):
+    # launch_ros's temporary file for a Node's dict parameters: yaml.dump of tuples (gazebo_sawyer.launch.py)
+    path = tmp_path / "launch_params_x"
+    path.write_text("/sawyer_driver:\n  ros__parameters:\n    control.home: !!python/tuple\n    - 0.0\n    - -1.18\n"
+                    "    robot_id: sawyer_gazebo\n")  # fmt: skip
+    values = load_parameter_file(path, "sawyer_driver")
+    assert values == {"control.home": [0.0, -1.18], "robot_id": "sawyer_gazebo"}
+    assert resolve_parameters({"control.home": [1.0]}, values) == {"control.home": [0.0, -1.18]}
+
+
 def test_only_ros_args_sections_are_read():
     parsed = parse_ros_args(
         ["-p", "x:=1", "--ros-args", "-p", "a:=1", "--", "-p", "b:=2", "--ros-args", "--log-level", "debug"]
