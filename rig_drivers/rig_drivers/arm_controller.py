@@ -186,8 +186,12 @@ class ArmController:
         return StepResult(qdot, hold, position, orientation, condition)
 
     def reset_step(self, q: np.ndarray) -> tuple[np.ndarray, bool]:
-        """Joint velocities for one tick towards home, and whether the arm is there (then: zero velocities)."""
+        """Joint velocities for one tick towards home, and whether the arm is there (then: zero velocities).
+        The operator stop holds a reset too: zeros until it is released."""
         q = np.asarray(q, np.float64)
+        if self.gate.operator_stopped:
+            self._previous = np.zeros(6)
+            return np.zeros(7), False
         if np.max(np.abs(q - self._home)) <= self.config.reset_tolerance:
             self._previous = np.zeros(6)
             self.pose_hold.set(*self._home_pose)

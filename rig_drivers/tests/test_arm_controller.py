@@ -98,6 +98,14 @@ def test_reset_reaches_the_home_joint_angles_without_leaving_the_box(kinematics:
     assert controller.step(q, 100.0).hold is Hold.NO_COMMAND  # the old command is forgotten after a reset
 
 
+def test_the_operator_stop_holds_a_reset(kinematics: SawyerKinematics) -> None:
+    controller = ArmController(kinematics, SAWYER_LIMITS, config=ControllerConfig(home=(0.2, -1.0, 0.1, 1.9, -0.1, 0.7, 3.0)))
+    assert np.any(controller.reset_step(NEUTRAL)[0])
+    controller.gate.operator_stopped = True
+    qdot, done = controller.reset_step(NEUTRAL)
+    assert not done and not np.any(qdot)
+
+
 def test_a_home_pose_outside_the_box_is_refused(kinematics: SawyerKinematics) -> None:
     with pytest.raises(ValueError, match="outside the workspace box"):
         ArmController(kinematics, SAWYER_LIMITS, EnvelopeConfig(box_low=(0.6, -0.2, 0.1), box_high=(0.8, 0.2, 0.4)))

@@ -144,6 +144,10 @@ class DriverCore:
 
     def _reset_tick(self, now: float) -> TickOutput:
         assert self._q is not None and self._reset_episode is not None
+        if self.controller.gate.operator_stopped:  # held where it is; the reset's time limit counts from the release
+            self._reset_started = now
+            step = self.controller.step(self._q, now)
+            return TickOutput(step.qdot, Mode.RESETTING, step)
         qdot, done = self.controller.reset_step(self._q)
         if done:
             episode, self._reset_episode, self._last_reset_done = self._reset_episode, None, self._reset_episode

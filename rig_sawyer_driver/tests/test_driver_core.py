@@ -100,3 +100,18 @@ def test_a_reset_that_cannot_finish_gives_up_with_an_error(kinematics: SawyerKin
     report(core, NEUTRAL, 0.6)
     output = core.tick(0.6)
     assert output.mode is Mode.READY and output.reset_done is None and "did not reach home" in core.last_error
+
+
+def test_the_operator_stop_holds_a_reset_until_released(kinematics: SawyerKinematics) -> None:
+    core = make_core(kinematics, np.array([0.2, -1.0, 0.1, 1.9, -0.1, 0.7, 3.0]), reset_timeout_s=0.5)
+    core.on_robot_state(ENABLED)
+    report(core, NEUTRAL, 0.0)
+    core.request_reset(2, 0.0)
+    assert np.any(core.tick(0.0).qdot)  # moving home
+    core.set_operator_stop(True)
+    for now in (0.01, 0.3, 0.9, 2.0):  # longer than the reset's time limit: it waits, it does not give up
+        report(core, NEUTRAL, now)
+        held = core.tick(now)
+        assert held.mode is Mode.RESETTING and not np.any(held.qdot) and held.step.hold is Hold.OPERATOR_STOP
+    core.set_operator_stop(False)
+    assert np.any(core.tick(2.0).qdot) and core.mode is Mode.RESETTING
