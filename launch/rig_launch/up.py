@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import shlex
-import shutil
 import signal
 import subprocess
 import sys
@@ -31,6 +30,7 @@ from typing import Any, NoReturn
 from rig_core.errors import RigError
 from rig_core.files import describe, input_file, output_dir
 from rig_launch.graph import DEFAULT_PARAMS_FILE, GRAPHS, Graph, NodeSpec, graph_parameters, ros1_master_uri
+from rig_transport.scripts import find_script
 
 STOP_GRACE_S = 20.0
 """How long a node may take to shut down cleanly (the trainer writes a checkpoint) before it is terminated."""
@@ -59,7 +59,7 @@ class RunningNode:
 
 def node_command(spec: NodeSpec, params_file: Path, overrides: dict[str, str]) -> list[str]:
     """The node's console script with ``--ros-args --params-file FILE -p NAME:=VALUE ...``."""
-    script = shutil.which(spec.executable) or shutil.which(spec.executable, path=str(Path(sys.executable).parent))
+    script = find_script(spec.executable, spec.package)
     if script is None:
         raise UpError(f"console script {spec.executable!r} not found: install the {spec.package} package "
                       f"(pip install -e ./{spec.package})")  # fmt: skip

@@ -9,7 +9,6 @@ import math
 import os
 import re
 import signal
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,9 +17,10 @@ from graph_params import TINY_TRAINER, TRAINED_POLICY
 
 from rig_core.weights import read_weights_file
 from rig_transport import COMMAND, LATCHED, REPLAY, SENSOR_DATA, STATUS
+from rig_transport.scripts import installed_script
 from rig_transport.testing import NodeProcess, TestNode
 
-RIG = str(Path(sys.executable).parent / "rig")
+RIG = installed_script("rig")
 REACH_THRESHOLD_M = 0.05
 """Mean final hand distance the core's Visual Reacher benchmark aims at (issue 2's target)."""
 REACHABLE_GOALS = [(-0.06, 0.55), (0.07, 0.66), (0.0, 0.68)]

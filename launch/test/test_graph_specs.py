@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import shlex
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +32,9 @@ from rig_launch.graph import (
     speaks_ros1,
 )  # fmt: skip
 from rig_transport.parameters import load_parameter_file, parse_ros_args, resolve_parameters, user_values
+from rig_transport.scripts import installed_script
 
-RIG = str(Path(sys.executable).parent / "rig")
+RIG = installed_script("rig")
 DRIVER_DEFAULTS = (sawyer_driver.DEFAULTS | sawyer_driver.config_parameters(EnvelopeConfig, "envelope")
                    | sawyer_driver.config_parameters(ControllerConfig, "control"))  # fmt: skip
 DECLARED: dict[str, dict[str, Any]] = {

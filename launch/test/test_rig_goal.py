@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,9 +16,10 @@ from rig_core.images import write_rgb
 from rig_core.weights import read_weights_file
 from rig_transport import SENSOR_DATA, STATUS
 from rig_transport.images import rgb_to_image
+from rig_transport.scripts import installed_script
 from rig_transport.testing import TestNode
 
-RIG = str(Path(sys.executable).parent / "rig")
+RIG = installed_script("rig")
 HORIZON = 50  # visual-reacher
 
 

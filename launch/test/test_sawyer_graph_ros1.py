@@ -8,24 +8,22 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 from graph_params import TINY_TRAINER
+from rig_sawyer_driver.testing import RosMaster, require_ros1, ros1_env
 
 from rig_core.images import write_rgb
 from rig_launch.graph import DEFAULT_PARAMS_FILE, SAWYER_DRIVER
 from rig_transport import SENSOR_DATA, STATUS
 from rig_transport.parameters import load_parameter_file
+from rig_transport.scripts import installed_script
 from rig_transport.testing import TestNode
 
-pytest.importorskip("rig_sawyer_driver.ros1")
-from rig_sawyer_driver.testing import RosMaster, ros1_env  # noqa: E402
-
+require_ros1()
 __all__ = ["ros1_env"]
-RIG = Path(sys.executable).parent
+RIG = installed_script("rig")
 BOX_SLACK_M = 0.01
 """How far past a face of the box the hand may be seen: one control tick at the speed limit is 2 mm."""
 pytestmark = pytest.mark.slow
@@ -40,9 +38,9 @@ def test_rig_up_real_drives_the_simulated_intera_arm(test_node: TestNode, start_
     frames.mkdir()
     for i in range(3):
         write_rgb(frames / f"{i}.png", np.random.default_rng(i).integers(0, 256, (120, 160, 3), np.uint8))
-    arm = start_node("rig_sim_intera_arm", {}, [str(RIG / "rig_sim_intera_arm")])
+    arm = start_node("rig_sim_intera_arm", {}, [installed_script("rig_sim_intera_arm", "rig_sawyer_driver")])
     up = start_node("rig_up", {}, [
-        str(RIG / "rig"), "up", "real", "--robot-host", f"127.0.0.1:{ros1_env.port}", "--no-progress",
+        RIG, "up", "real", "--robot-host", f"127.0.0.1:{ros1_env.port}", "--no-progress",
         "--log-dir", str(tmp_path / "logs"), "--set", f"camera_node.source={frames}",
         "--set", f"trainer_node.out_dir={tmp_path / 'trainer'}",
         "--set", f'trainer_node.config_overrides="{TINY_TRAINER}"'])  # fmt: skip
@@ -62,7 +60,7 @@ def test_rig_up_real_drives_the_simulated_intera_arm(test_node: TestNode, start_
     assert np.all(xyz >= low - BOX_SLACK_M) and np.all(xyz <= high + BOX_SLACK_M), xyz.min(0).tolist() + xyz.max(0).tolist()
 
     def rig_stop(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([str(RIG / "rig"), "stop", *args], capture_output=True, text=True, timeout=120)
+        return subprocess.run([RIG, "stop", *args], capture_output=True, text=True, timeout=120)
 
     result = rig_stop()
     assert result.returncode == 0 and "sawyer: stopped" in result.stdout, result.stderr

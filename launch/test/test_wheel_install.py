@@ -21,9 +21,11 @@ from pathlib import Path
 
 import pytest
 
+from rig_transport.testing import TIMEOUT_S, NodeProcess, TestNode  # first: without cyclonedds, this module skips
+
+# isort: split
 from rig_transport import SENSOR_DATA, STATUS
 from rig_transport.dds_types import dds_type_name
-from rig_transport.testing import TIMEOUT_S, NodeProcess, TestNode
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGES = {
@@ -41,6 +43,10 @@ SOURCE_PATHS = ("PYTHONPATH", "PYTHONHOME")
 """Environment variables that would put other code than the install's on a Python path."""
 
 pytestmark = pytest.mark.slow
+if missing := [directory for directory in [*PACKAGES, "rig_msgs"] if not (REPO / directory).is_dir()]:
+    pytest.skip(f"needs the repository's source tree, which {REPO} is not (no {', '.join(missing)}): this package "
+                "was copied alone (a colcon workspace of copies); ros2_ws/src links to the repository's",
+                allow_module_level=True)  # fmt: skip
 
 
 def run(command: list[str | Path], cwd: Path, env: dict[str, str] | None = None) -> str:

@@ -11,7 +11,8 @@
   `ArmExtremes`: the worst the arm reported meanwhile (its endpoint and joint states, as plain dicts).
 
 Skip a module that needs ROS 1 with ``pytest.importorskip("rig_sawyer_driver.ros1")`` (the reason names the apt
-packages), before importing anything ROS 1.
+packages), before importing anything ROS 1; a module that only runs ROS 1 processes, in a suite with rclpy tests, skips
+with `require_ros1` instead (it keeps ROS 1's message modules out of the test process).
 """
 
 from __future__ import annotations
@@ -38,7 +39,18 @@ from rig_drivers.envelope_fuzz import STREAMS
 from rig_drivers.safety import CommandGate, EnvelopeConfig
 from rig_drivers.sawyer_kinematics import JOINT_NAMES, SAWYER_LIMITS
 from rig_transport import COMMAND, LATCHED, SENSOR_DATA, STATUS, Publisher
+from rig_transport.scripts import installed_script
 from rig_transport.testing import TIMEOUT_S, Listener, NodeProcess, TestNode, isolated_dds_env
+
+
+def require_ros1() -> None:
+    """Skip the calling module, with ROS 1's reason (the apt packages), where ``rig_sawyer_driver.ros1`` does not import,
+    probed in a child process: imported here it would hold ROS 1's std_msgs, sensor_msgs and geometry_msgs in this
+    process, under the names that a later rclpy test module imports ROS 2's by."""
+    probe = subprocess.run([sys.executable, "-c", "import rig_sawyer_driver.ros1"], capture_output=True, text=True,
+                           timeout=TIMEOUT_S)  # fmt: skip
+    if probe.returncode != 0:
+        pytest.skip(probe.stderr.strip().splitlines()[-1], allow_module_level=True)
 
 
 def free_port() -> int:
@@ -260,7 +272,7 @@ def driver_graph(logs: Path, params: dict[str, Any]) -> Iterator[DriverGraph]:
         stop = publish("/rig/driver/stop", "std_msgs/msg/Bool", LATCHED)
         episode = publish("/rig/episode", "rig_msgs/msg/EpisodeEvent", STATUS)
         peer.start()
-        arm = NodeProcess("", {}, logs / "arm.log", args=[str(Path(sys.executable).parent / "rig_sim_intera_arm")])
+        arm = NodeProcess("", {}, logs / "arm.log", args=[installed_script("rig_sim_intera_arm", "rig_sawyer_driver")])
         driver = NodeProcess("rig_sawyer_driver", params, logs / "driver.log")
         try:
             yield DriverGraph(master, arm, driver, peer, str(params["robot_id"]), poses, statuses, episodes, cmd, stop,

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,6 +12,7 @@ pytest.importorskip("rig_sawyer_driver.ros1")
 
 from rig_drivers.sawyer_kinematics import JOINT_NAMES, NEUTRAL, SawyerKinematics
 from rig_sawyer_driver.testing import Ros1Peer, RosMaster
+from rig_transport.scripts import installed_script
 from rig_transport.testing import NodeProcess, start_node
 
 __all__ = ["start_node"]
@@ -23,7 +22,7 @@ COMMAND = "/robot/limb/right/joint_command"
 WATCHED = {JOINT_STATES: "sensor_msgs/JointState", ENDPOINT: "intera_core_msgs/EndpointState",
            STATE: "intera_core_msgs/RobotAssemblyState"}  # fmt: skip
 VELOCITY_MODE, POSITION_MODE, TORQUE_MODE = 2, 1, 3
-SCRIPT = str(Path(sys.executable).parent / "rig_sim_intera_arm")
+SCRIPT = installed_script("rig_sim_intera_arm", "rig_sawyer_driver")
 
 
 @pytest.fixture

@@ -2,7 +2,8 @@
 
 * `isolated_dds_env`: a ROS domain of its own (100-232) and Cyclone DDS on loopback only, set before any
   DomainParticipant exists and inherited by node processes, so parallel runs never hear each other.
-* `NodeProcess`: a node started from its installed console script with ``--ros-args`` parameters.
+* `NodeProcess`: a node started from its installed console script (pip's or colcon's: `rig_transport.scripts`) with
+  ``--ros-args`` parameters.
 * `TestNode` / `Listener`: a DDS peer in the test process and the messages of its subscriptions.
 * fixtures `isolated_dds` (autouse: a domain per test), `test_node` and `start_node`: import them into a conftest.
 """
@@ -15,7 +16,6 @@ import queue
 import random
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 from rig_transport.interface import QoSProfile
+from rig_transport.scripts import installed_script
 
 # A test module that imports these helpers is skipped, with the reason, where the DDS backend is not installed (colcon
 # test on a ROS 2 machine without the PyPI packages), instead of failing to import.
@@ -57,7 +58,7 @@ def isolated_dds() -> Iterator[int]:
 
 def script_args(script: str, params: dict[str, Any]) -> list[str]:
     """Command line of an installed console script with ``-p`` parameters (strings and bools YAML-quoted, like rcl)."""
-    args = [str(Path(sys.executable).parent / script), "--ros-args"]
+    args = [installed_script(script), "--ros-args"]
     for name, value in params.items():
         args += ["-p", f"{name}:={json.dumps(value) if isinstance(value, (bool, str)) else value}"]
     return args
