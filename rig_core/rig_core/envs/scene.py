@@ -3,6 +3,7 @@ headless renderer (EGL; no shadows, reflections, skybox or multisampling: ~5 ms 
 
 from __future__ import annotations
 
+import copy
 import functools
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,9 @@ def build_model(puck_count: int) -> mujoco.MjModel:
     amplifies; one shared model keeps every instance, and every process, on the same trajectory."""
     spec = mujoco.MjSpec.from_file(str(PUSH_SCENE))
     template = spec.geom("objGeom")
+    # Copied before the body is detached: the detached geom's memory is not ours to read afterwards (it gave
+    # garbage now and then, e.g. an invalid condim).
+    contact = {name: copy.copy(getattr(template, name)) for name in ("solimp", "solref", "friction", "condim")}
     spec.detach_body(spec.body("obj"))
     for index in range(puck_count):
         body = spec.worldbody.add_body(name=f"puck{index}", pos=[0.0, 0.6, PUCK_HALF_HEIGHT])
@@ -46,8 +50,8 @@ def build_model(puck_count: int) -> mujoco.MjModel:
         geom = body.add_geom(name=f"puck{index}_geom", type=mujoco.mjtGeom.mjGEOM_CYLINDER)
         geom.size = [PUCK_RADIUS, PUCK_HALF_HEIGHT, 0.0]
         geom.rgba = PUCK_COLOURS[index]
-        for attribute in ("solimp", "solref", "friction", "condim"):
-            setattr(geom, attribute, getattr(template, attribute))
+        for attribute, value in contact.items():
+            setattr(geom, attribute, value)
     model = spec.compile()
     model.site_rgba[:, 3] = 0.0  # hide metaworld's goal marker and debug sites: the goal is an image
     # The weld's reference pose as metaworld sets it (hand held at the mocap pose, no offset).
