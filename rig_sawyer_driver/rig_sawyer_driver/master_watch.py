@@ -18,11 +18,11 @@ Usage (after ``rospy.init_node``)::
 
 from __future__ import annotations
 
-import threading
 import xmlrpc.client
 from http.client import HTTPConnection
 from typing import Any
 
+from rig_sawyer_driver.background import BackgroundLoop
 from rig_sawyer_driver.ros1 import rosgraph, rospy
 
 PERIOD_S = 0.5
@@ -37,23 +37,15 @@ class _TimeoutTransport(xmlrpc.client.Transport):
         return connection
 
 
-class MasterWatch:
+class MasterWatch(BackgroundLoop):
     """Re-registers this node's publishers and subscribers whenever the master at ROS_MASTER_URI is a new process."""
 
     def __init__(self, period_s: float = PERIOD_S) -> None:
+        super().__init__("master_watch")
         self.period_s = period_s
         self._caller_id = rospy.get_caller_id()
         self._master = xmlrpc.client.ServerProxy(rosgraph.get_master_uri(), transport=_TimeoutTransport())
         self._node = xmlrpc.client.ServerProxy(rospy.get_node_uri(), transport=_TimeoutTransport())
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="master_watch", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stopped.set()
-        self._thread.join()
 
     def _run(self) -> None:
         known = self._master_pid()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import fields
@@ -21,6 +20,7 @@ import numpy as np
 from rig_drivers.arm_controller import ArmController, ControllerConfig
 from rig_drivers.safety import EnvelopeConfig
 from rig_drivers.sawyer_kinematics import JOINT_NAMES, SAWYER_LIMITS, SawyerKinematics
+from rig_sawyer_driver.background import BackgroundLoop
 from rig_sawyer_driver.driver import DriverCore, RobotState, TickOutput
 from rig_transport import COMMAND, LATCHED, SENSOR_DATA, STATUS, Transport, make_transport
 
@@ -53,20 +53,12 @@ def config_from(cls: type, params: dict[str, Any], prefix: str) -> Any:
     return cls(**{name: tuple(value) if isinstance(value, list) else value for name, value in values.items()})
 
 
-class ControlLoop:
+class ControlLoop(BackgroundLoop):
     """Calls ``tick`` every ``period_s`` on a thread of its own, on a steady schedule (late ticks are not bunched)."""
 
     def __init__(self, period_s: float, tick: Callable[[float], None]) -> None:
+        super().__init__("control_loop")
         self.period_s, self._tick = period_s, tick
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="control_loop", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stopped.set()
-        self._thread.join()
 
     def _run(self) -> None:
         due = time.monotonic()
@@ -178,8 +170,7 @@ class SawyerDriverNode:
         self._episode.publish(self.transport.new("rig_msgs/msg/EpisodeEvent", header=header, robot_id=self.robot_id,
                                                  episode_id=episode_id, event=self._reset_done))  # fmt: skip
 
-    def _hand_pose(self) -> Any | None:
-        q = self.core.q
+    def _hand_pose(self, q: np.ndarray | None) -> Any | None:
         if q is None:
             return None
         position, quaternion = self.core.controller.kinematics.forward(q)
@@ -191,7 +182,8 @@ class SawyerDriverNode:
                                    z=float(quaternion[2]), w=float(quaternion[3])))  # fmt: skip
 
     def _publish_pose(self) -> None:
-        pose, q = self._hand_pose(), self.core.q
+        q = self.core.q  # one reading for the pose and the joint states
+        pose = self._hand_pose(q)
         if pose is None or q is None:
             return
         header = self.transport.new("std_msgs/msg/Header", stamp=self.transport.now(), frame_id=BASE_FRAME)
@@ -213,7 +205,7 @@ class SawyerDriverNode:
         fields_ = {name: getattr(counters, name) for name in (
             "watchdog_stops", "box_cuts", "speed_clamps", "joint_margin_stops", "singularity_slowdowns",
             "singularity_stops")}  # fmt: skip
-        pose = self._hand_pose() or self.transport.new("geometry_msgs/msg/Pose")
+        pose = self._hand_pose(core.q) or self.transport.new("geometry_msgs/msg/Pose")
         header = self.transport.new("std_msgs/msg/Header", stamp=self.transport.now(), frame_id=BASE_FRAME)
         self._status.publish(self.transport.new(
             "rig_msgs/msg/DriverStatus", header=header, robot_id=self.robot_id, mode=core.mode.value,
