@@ -4,7 +4,7 @@ Roles:
   talker  publishes a Transition (REPLAY QoS) and an Image (SENSOR_DATA QoS) every 50 ms, numbered.
   latched publishes one ModelWeights on a LATCHED topic, prints ``published``, then spins.
   echo    prints every String it receives as a JSON line; the message "raise" makes its callback raise.
-  graph   has a publisher on PREFIX/out (sending nothing) and a subscription to PREFIX/in, then prints ``ready``.
+  graph   has a publisher on PREFIX/out (sending nothing) and a subscription to PREFIX/in; prints ``ready`` once spinning.
 Every role spins until SIGINT or SIGTERM and then exits normally.
 """
 
@@ -86,7 +86,12 @@ def echo(transport: Transport, prefix: str) -> None:
 def graph(transport: Transport, prefix: str) -> None:
     transport.create_publisher(f"{prefix}/out", "std_msgs/msg/String", STATUS)
     transport.create_subscription(f"{prefix}/in", "std_msgs/msg/String", STATUS, lambda msg: None)
-    print("ready", flush=True)
+
+    def ready() -> None:  # from the executor: spin() has installed its signal handlers by now
+        print("ready", flush=True)
+        timer.cancel()
+
+    timer = transport.create_timer(0.01, ready)
 
 
 def main() -> None:
