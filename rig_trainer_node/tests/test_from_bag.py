@@ -1,0 +1,101 @@
+"""Learning from a recording: transitions published over real DDS, recorded by `rig record`, trained on by `rig train
+--from-bag`; the run's replay log holds exactly the recorded transitions, and a damaged bag is one error line."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import time
+
+import numpy as np
+import pytest
+from rig_launch.bag_writer import SplitBagWriter
+from rig_launch.record import TOPICS, serialize
+from transitions import SIZE, TINY, episode
+
+from rig_core.replay_log import ReplayLog
+from rig_transport import REPLAY
+from rig_transport.dds_types import default_types
+from rig_transport.scripts import installed_script
+from rig_transport.testing import TIMEOUT_S
+
+RIG = installed_script("rig")
+HORIZON = 10
+EPISODES = 6
+VAE_EPISODES = 2
+"""The first episodes' images (11 each: every observation and the last next_observation) pretrain the VAE."""
+SETS = [item for override in [*TINY.split(";"), f"vae.num_images={VAE_EPISODES * (HORIZON + 1)}"]
+        for item in ("--set", override)]  # fmt: skip
+
+
+def rig(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([RIG, *args], capture_output=True, text=True, timeout=600)
+
+
+def wait_until_matched(publisher, process) -> None:
+    """Until the recorder's reader has matched the publisher (volatile reliable delivery starts then)."""
+    deadline = time.monotonic() + TIMEOUT_S
+    while publisher._writer.get_publication_matched_status().current_count < 1:
+        if not process.alive() or time.monotonic() > deadline:
+            pytest.fail(f"the recorder's reader never matched (alive: {process.alive()}):\n{process.log()}")
+        time.sleep(0.05)
+
+
+def test_rig_train_from_a_recording_fills_the_replay_buffer_with_its_transitions(test_node, start_node, tmp_path):
+    bag, out = tmp_path / "bag", tmp_path / "offline"
+    recorder = start_node("rig_record", {}, [RIG, "record", "--out", str(bag), "--topics", "/rig/replay/transitions"])
+    transport = test_node.transport
+    publisher = transport.create_publisher("/rig/replay/transitions", "rig_msgs/msg/Transition", REPLAY)
+    test_node.start()
+    wait_until_matched(publisher, recorder)
+    sent = [episode(transport, "sawyer_a", episode_id, HORIZON) for episode_id in range(EPISODES)]
+    for msg in (msg for steps in sent for msg in steps):
+        publisher.publish(msg)
+    recorder.wait_for_log(f"rig record: {EPISODES * HORIZON} messages so far")
+    assert recorder.stop(signal.SIGINT) == 0, recorder.log()
+
+    result = rig("train", "--from-bag", str(bag), "--out", str(out), "--image-size", str(SIZE), *SETS, "--no-progress")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    stored = EPISODES - VAE_EPISODES
+    assert summary["transitions"] == EPISODES * HORIZON and summary["episodes"] == EPISODES
+    assert summary["rejected"] == 0 and summary["replay_size"] == summary["env_steps"] == stored * HORIZON
+    assert summary["td3_updates"] > 0
+    logged = [logged for _, logged in ReplayLog(out / "replay").read()]
+    assert len(logged) == stored
+    for steps, logged_episode in zip(sent[VAE_EPISODES:], logged):
+        def field(name: str, steps=steps) -> np.ndarray:
+            return np.stack([np.frombuffer(getattr(msg, name).data, np.uint8).reshape(SIZE, SIZE, 3) for msg in steps])
+
+        np.testing.assert_array_equal(logged_episode.obs_image, field("observation"))
+        np.testing.assert_array_equal(logged_episode.next_obs_image, field("next_observation"))
+        np.testing.assert_array_equal(logged_episode.action, np.array([msg.action for msg in steps], np.float32))
+        np.testing.assert_array_equal(logged_episode.goal, np.array([msg.goal_latent for msg in steps], np.float32))
+
+    evaluation = rig("eval", "--checkpoint", str(out), "--episodes", "1")
+    assert evaluation.returncode == 0, evaluation.stderr
+    assert json.loads(evaluation.stdout)["trained_env_steps"] == stored * HORIZON
+
+
+def test_a_damaged_or_foreign_recording_is_one_error_line(tmp_path):
+    types = default_types()
+    bag = tmp_path / "good"
+    writer = SplitBagWriter(bag, [TOPICS["/rig/replay/transitions"]], types.typestore)
+    writer.open()
+    for step, msg in enumerate(episode(types, "sawyer_a", 0, HORIZON)):
+        writer.write("/rig/replay/transitions", 1_000 + step, serialize(msg))
+    writer.close()
+    truncated, foreign, empty = (tmp_path / name for name in ("truncated", "foreign", "empty"))
+    for copy in (truncated, foreign):
+        shutil.copytree(bag, copy)
+    (mcap,) = truncated.glob("*.mcap")
+    mcap.write_bytes(mcap.read_bytes()[: mcap.stat().st_size // 2])
+    (foreign / mcap.name).write_bytes(b"this is not an MCAP file\n" * 100)
+    empty.mkdir()
+    for path, reason in [(truncated, "not a readable rosbag2 recording"), (foreign, "not a readable rosbag2 recording"),
+                         (empty, "no metadata.yaml"), (tmp_path / "nowhere", "does not exist")]:  # fmt: skip
+        result = rig("train", "--from-bag", str(path), "--out", str(tmp_path / f"run_{path.name}"), *SETS)
+        assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
+        assert result.stderr.startswith("rig train: error: ") and reason in result.stderr and str(path) in result.stderr
