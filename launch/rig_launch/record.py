@@ -112,16 +112,16 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `rig record`: 0 once the bag is closed after Ctrl-C/SIGTERM, 1 on bad arguments."""
     args = parser().parse_args(argv)
-    try:
-        topics = selected_topics(args.topics, args.exclude)
-        transport = make_transport("rig_record", argv=[])
-    except ValueError as error:
-        print(f"rig record: error: {error}", file=sys.stderr)
-        return 1
     from rig_transport.dds_types import default_types
 
-    bag = SplitBagWriter(args.out, topics, default_types().typestore, args.max_bag_size,
-                         int(args.max_bag_duration * 1e9))  # fmt: skip
+    try:
+        topics = selected_topics(args.topics, args.exclude)
+        bag = SplitBagWriter(args.out, topics, default_types().typestore, args.max_bag_size,
+                             int(args.max_bag_duration * 1e9))  # fmt: skip
+        transport = make_transport("rig_record", argv=[])
+    except (ValueError, FileExistsError) as error:
+        print(f"rig record: error: {error}", file=sys.stderr)
+        return 1
     try:
         bag.open()
     except OSError as error:
@@ -141,7 +141,8 @@ def main(argv: list[str] | None = None) -> int:
 
         def report() -> None:
             if (total := sum(counts.values())) != reported[0]:
-                print(f"rig record: {total} messages so far", flush=True)
+                per_topic = ", ".join(f"{name} {count}" for name, count in counts.items() if count)
+                print(f"rig record: {total} messages so far ({per_topic})", flush=True)
                 reported[0] = total
 
         transport.create_timer(PROGRESS_S, report)

@@ -53,7 +53,7 @@ def test_rig_train_from_a_recording_fills_the_replay_buffer_with_its_transitions
     sent = [episode(transport, "sawyer_a", episode_id, HORIZON) for episode_id in range(EPISODES)]
     for msg in (msg for steps in sent for msg in steps):
         publisher.publish(msg)
-    recorder.wait_for_log(f"rig record: {EPISODES * HORIZON} messages so far")
+    recorder.wait_for_log(f"rig record: {EPISODES * HORIZON} messages so far")  # the one topic recorded
     assert recorder.stop(signal.SIGINT) == 0, recorder.log()
 
     result = rig("train", "--from-bag", str(bag), "--out", str(out), "--image-size", str(SIZE), *SETS, "--no-progress")
