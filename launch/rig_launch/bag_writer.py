@@ -11,7 +11,6 @@ its MCAP footer and the bag its metadata.yaml.
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -19,6 +18,7 @@ from rosbags.interfaces import Connection, Qos, QosDurability, QosHistory, QosLi
 from rosbags.rosbag2 import StoragePlugin, Writer
 from rosbags.typesys.store import Typestore
 
+from rig_launch.topics import TopicSpec
 from rig_transport import QoSProfile
 
 METADATA = "metadata.yaml"
@@ -38,15 +38,6 @@ def rosbag2_qos(qos: QoSProfile) -> Qos:
         liveliness_lease_duration=_NO_TIME,
         avoid_ros_namespace_conventions=False,
     )
-
-
-@dataclass(frozen=True)
-class TopicSpec:
-    """A recorded topic: name, ROS type and the QoS its publishers offer."""
-
-    name: str
-    type_name: str
-    qos: QoSProfile
 
 
 class SplitBagWriter:

@@ -19,31 +19,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
-from rig_launch.bag_writer import SplitBagWriter, TopicSpec
-from rig_transport import COMMAND, LATCHED, REPLAY, SENSOR_DATA, STATUS, make_transport
+from rig_launch.bag_writer import SplitBagWriter
+from rig_launch.topics import TOPICS, TopicSpec
+from rig_transport import make_transport
 
-TOPICS = {
-    spec.name: spec
-    for spec in (
-        TopicSpec("/rig/camera/image_raw", "sensor_msgs/msg/Image", SENSOR_DATA),
-        TopicSpec("/rig/goal_image", "sensor_msgs/msg/Image", LATCHED),
-        TopicSpec("/rig/cmd_ee_velocity", "geometry_msgs/msg/TwistStamped", COMMAND),
-        TopicSpec("/rig/ee_pose", "geometry_msgs/msg/PoseStamped", SENSOR_DATA),
-        TopicSpec("/rig/joint_states", "sensor_msgs/msg/JointState", SENSOR_DATA),
-        TopicSpec("/rig/driver/status", "rig_msgs/msg/DriverStatus", STATUS),
-        TopicSpec("/rig/driver/stop", "std_msgs/msg/Bool", LATCHED),
-        TopicSpec("/rig/replay/transitions", "rig_msgs/msg/Transition", REPLAY),
-        TopicSpec("/rig/weights", "rig_msgs/msg/ModelWeights", LATCHED),
-        TopicSpec("/rig/policy/status", "rig_msgs/msg/PolicyStatus", STATUS),
-        TopicSpec("/rig/trainer/status", "rig_msgs/msg/TrainerStatus", STATUS),
-        TopicSpec("/rig/goal_image/clear", "std_msgs/msg/Header", STATUS),
-        TopicSpec("/rig/goal_image/capture", "std_msgs/msg/Header", STATUS),
-        TopicSpec("/rig/episode", "rig_msgs/msg/EpisodeEvent", STATUS),
-        TopicSpec("/rig/sim/task_state", "rig_msgs/msg/SimTaskState", STATUS),
-        TopicSpec("/rig/sim/set_goal_state", "rig_msgs/msg/SimGoal", STATUS),
-    )
-}
-"""The README's ROS 2 topics table: every topic of the graph, with the QoS its publishers offer."""
 READER_DEPTH = 100
 """The recorder's reader history (at least the topic's): a frame published while a large message is written waits
 there instead of replacing the one before (history depth is the reader's own; it does not affect matching)."""

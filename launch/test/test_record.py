@@ -15,7 +15,8 @@ import yaml
 from mcap.reader import make_reader
 from mcap_ros2.decoder import DecoderFactory
 
-from rig_launch.record import TOPICS, selected_topics
+from rig_launch.record import selected_topics
+from rig_launch.topics import TOPICS, ros2_bag_record_command
 from rig_transport import LATCHED, REPLAY, SENSOR_DATA
 from rig_transport.images import rgb_to_image
 from rig_transport.scripts import installed_script
@@ -141,3 +142,17 @@ def test_rig_record_refuses_bad_arguments_in_one_line(tmp_path):
         result = subprocess.run([RIG, "record", *args], capture_output=True, text=True, timeout=120)
         assert result.returncode in (1, 2) and result.stderr.count("\n") == 1, result.stderr
         assert result.stderr.startswith("rig record: error: ") and reason in result.stderr, result.stderr
+
+
+def test_rig_up_and_the_launch_files_record_every_rig_topic(tmp_path):
+    bag = tmp_path / "bag"
+    result = subprocess.run([RIG, "up", "sim", "--record", str(bag), "--dry-run"], capture_output=True, text=True,
+                            timeout=120)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].endswith(f"-m rig_launch.record --out {bag}")
+    bag.mkdir()
+    result = subprocess.run([RIG, "up", "sim", "--record", str(bag), "--dry-run"], capture_output=True, text=True,
+                            timeout=120)  # fmt: skip
+    assert result.returncode == 1 and "exists already" in result.stderr and result.stderr.count("\n") == 1
+    assert ros2_bag_record_command("bags/x") == ["ros2", "bag", "record", "-s", "mcap", "-o", "bags/x", *TOPICS]
+    assert ros2_bag_record_command("") == ["ros2", "bag", "record", "-s", "mcap", *TOPICS]  # rosbag2 names the bag

@@ -12,7 +12,8 @@ import time
 import numpy as np
 import pytest
 from rig_launch.bag_writer import SplitBagWriter
-from rig_launch.record import TOPICS, serialize
+from rig_launch.record import serialize
+from rig_launch.topics import TOPICS
 from transitions import SIZE, TINY, episode
 
 from rig_core.replay_log import ReplayLog
