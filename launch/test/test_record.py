@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import time
 
 import numpy as np
 import pytest
@@ -20,7 +19,7 @@ from rig_launch.topics import TOPICS, ros2_bag_record_command
 from rig_transport import LATCHED, REPLAY, SENSOR_DATA
 from rig_transport.images import rgb_to_image
 from rig_transport.scripts import installed_script
-from rig_transport.testing import TIMEOUT_S
+from rig_transport.testing import wait_until_matched
 
 RIG = installed_script("rig")
 SIZE = 84
@@ -41,15 +40,6 @@ def transition(transport, step: int):
         action=np.array([0.5, -step / TRANSITIONS], np.float32), next_observation=image(transport, step + 1),
         goal_latent=np.arange(16, dtype=np.float32) * step, episode_end=step == TRANSITIONS - 1, weights_version=9,
     )  # fmt: skip
-
-
-def wait_until_matched(publisher, process) -> None:
-    """Until the recorder's reader has matched the publisher (volatile delivery starts then)."""
-    deadline = time.monotonic() + TIMEOUT_S
-    while publisher._writer.get_publication_matched_status().current_count < 1:
-        if not process.alive() or time.monotonic() > deadline:
-            pytest.fail(f"the recorder's reader never matched (alive: {process.alive()}):\n{process.log()}")
-        time.sleep(0.05)
 
 
 def read_back(bag, files: list[str]) -> dict[str, list]:

@@ -7,10 +7,8 @@ import json
 import shutil
 import signal
 import subprocess
-import time
 
 import numpy as np
-import pytest
 from rig_launch.bag_writer import SplitBagWriter
 from rig_launch.record import serialize
 from rig_launch.topics import TOPICS
@@ -20,7 +18,7 @@ from rig_core.replay_log import ReplayLog
 from rig_transport import REPLAY
 from rig_transport.dds_types import default_types
 from rig_transport.scripts import installed_script
-from rig_transport.testing import TIMEOUT_S
+from rig_transport.testing import wait_until_matched
 
 RIG = installed_script("rig")
 HORIZON = 10
@@ -33,15 +31,6 @@ SETS = [item for override in [*TINY.split(";"), f"vae.num_images={VAE_EPISODES *
 
 def rig(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([RIG, *args], capture_output=True, text=True, timeout=600)
-
-
-def wait_until_matched(publisher, process) -> None:
-    """Until the recorder's reader has matched the publisher (volatile reliable delivery starts then)."""
-    deadline = time.monotonic() + TIMEOUT_S
-    while publisher._writer.get_publication_matched_status().current_count < 1:
-        if not process.alive() or time.monotonic() > deadline:
-            pytest.fail(f"the recorder's reader never matched (alive: {process.alive()}):\n{process.log()}")
-        time.sleep(0.05)
 
 
 def test_rig_train_from_a_recording_fills_the_replay_buffer_with_its_transitions(test_node, start_node, tmp_path):
