@@ -7,6 +7,7 @@ import json
 import shutil
 import signal
 import subprocess
+from pathlib import Path
 
 import numpy as np
 from rig_launch.bag_writer import SplitBagWriter
@@ -15,7 +16,7 @@ from rig_launch.topics import TOPICS
 from transitions import SIZE, TINY, episode
 
 from rig_core.replay_log import ReplayLog
-from rig_transport import REPLAY
+from rig_transport import REPLAY, STATUS
 from rig_transport.dds_types import default_types
 from rig_transport.scripts import installed_script
 from rig_transport.testing import wait_until_matched
@@ -69,14 +70,38 @@ def test_rig_train_from_a_recording_fills_the_replay_buffer_with_its_transitions
     assert json.loads(evaluation.stdout)["trained_env_steps"] == stored * HORIZON
 
 
-def test_a_damaged_or_foreign_recording_is_one_error_line(tmp_path):
+def write_bag(bag: Path, episodes: int) -> None:
+    """A recording of ``episodes`` episodes of transitions, written in-process (`rig record`'s writer)."""
     types = default_types()
-    bag = tmp_path / "good"
     writer = SplitBagWriter(bag, [TOPICS["/rig/replay/transitions"]], types.typestore)
     writer.open()
-    for step, msg in enumerate(episode(types, "sawyer_a", 0, HORIZON)):
-        writer.write("/rig/replay/transitions", 1_000 + step, serialize(msg))
+    sent = [msg for episode_id in range(episodes) for msg in episode(types, "sawyer_a", episode_id, HORIZON)]
+    for index, msg in enumerate(sent):
+        writer.write("/rig/replay/transitions", 1_000 + index, serialize(msg))
     writer.close()
+
+
+def test_the_trainer_node_starts_from_a_recording(test_node, start_node, tmp_path):
+    bag = tmp_path / "bag"
+    write_bag(bag, EPISODES)
+    status = test_node.listen("/rig/trainer/status", "rig_msgs/msg/TrainerStatus", STATUS)
+    test_node.start()
+    overrides = f"{TINY};vae.num_images={VAE_EPISODES * (HORIZON + 1)}"
+    params = {"image_size": SIZE, "out_dir": str(tmp_path / "run"), "config_overrides": overrides, "from_bag": str(bag)}
+    trainer = start_node("rig_trainer_node", params)
+    stored = (EPISODES - VAE_EPISODES) * HORIZON
+    first = status.wait_for(lambda m: True, "the trainer's status", trainer)
+    assert first.replay_size == stored and first.gradient_steps > 0 and first.transitions_received == 0
+    assert trainer.stop(signal.SIGINT) == 0
+    again = start_node("rig_trainer_node", params)  # the run holds the recording: it is not taken twice
+    again.wait_for_log("from_bag")
+    assert "holds a run already" in again.log()
+    assert status.wait_for(lambda m: m.replay_size > 0, "the resumed trainer's status", again).replay_size == stored
+
+
+def test_a_damaged_or_foreign_recording_is_one_error_line(tmp_path):
+    bag = tmp_path / "good"
+    write_bag(bag, 1)
     truncated, foreign, empty = (tmp_path / name for name in ("truncated", "foreign", "empty"))
     for copy in (truncated, foreign):
         shutil.copytree(bag, copy)
