@@ -66,7 +66,7 @@ class SplitBagWriter:
         assert self._writer is not None, "write() before open() or after close()"
         full = (self.max_bytes and self._file_bytes >= self.max_bytes) or (
             self.max_duration_ns and timestamp_ns - self._file_start_ns >= self.max_duration_ns)  # fmt: skip
-        if full:
+        if full and self._file_bytes:  # a file holds one message at least
             self._finish_file()
             self._start_file()
         if not self._file_bytes:

@@ -14,9 +14,11 @@ import yaml
 from mcap.reader import make_reader
 from mcap_ros2.decoder import DecoderFactory
 
-from rig_launch.record import selected_topics
+from rig_launch.bag_writer import SplitBagWriter
+from rig_launch.record import selected_topics, serialize
 from rig_launch.topics import TOPICS, ros2_bag_record_command
 from rig_transport import LATCHED, REPLAY, SENSOR_DATA
+from rig_transport.dds_types import default_types
 from rig_transport.images import rgb_to_image
 from rig_transport.scripts import installed_script
 from rig_transport.testing import wait_until_matched
@@ -146,3 +148,21 @@ def test_rig_up_and_the_launch_files_record_every_rig_topic(tmp_path):
     assert result.returncode == 1 and "exists already" in result.stderr and result.stderr.count("\n") == 1
     assert ros2_bag_record_command("bags/x") == ["ros2", "bag", "record", "-s", "mcap", "-o", "bags/x", *TOPICS]
     assert ros2_bag_record_command("") == ["ros2", "bag", "record", "-s", "mcap", *TOPICS]  # rosbag2 names the bag
+
+
+def test_a_duration_split_starts_a_file_per_period_and_lists_every_file(tmp_path):
+    types = default_types()
+    bag = tmp_path / "timed"
+    writer = SplitBagWriter(bag, [TOPICS["/rig/driver/stop"]], types.typestore, max_duration_ns=1_000_000_000)
+    writer.open()
+    stamps = [0.0, 0.4, 0.99, 1.0, 1.5, 3.2]  # seconds from the first: files [0, 1), [1, 2), [3.2, ...)
+    for index, stamp in enumerate(stamps):
+        msg = types.new("std_msgs/msg/Bool", data=index % 2 == 0)
+        writer.write("/rig/driver/stop", 10**18 + int(stamp * 1e9), serialize(msg))
+    writer.close()
+    info = yaml.safe_load((bag / "metadata.yaml").read_text())["rosbag2_bagfile_information"]
+    assert info["relative_file_paths"] == ["timed_0.mcap", "timed_1.mcap", "timed_2.mcap"]
+    assert [file["message_count"] for file in info["files"]] == [3, 2, 1]
+    assert info["starting_time"]["nanoseconds_since_epoch"] == 10**18 and info["duration"]["nanoseconds"] == 3_200_000_000
+    back = read_back(bag, info["relative_file_paths"])["/rig/driver/stop"]
+    assert [msg.data for msg in back] == [index % 2 == 0 for index in range(len(stamps))]

@@ -45,7 +45,7 @@ def test_rig_train_from_a_recording_fills_the_replay_buffer_with_its_transitions
     for msg in (msg for steps in sent for msg in steps):
         publisher.publish(msg)
     recorder.wait_for_log(f"rig record: {EPISODES * HORIZON} messages so far")  # the one topic recorded
-    assert recorder.stop(signal.SIGINT) == 0, recorder.log()
+    assert recorder.stop(signal.SIGTERM) == 0, recorder.log()  # SIGTERM closes the bag as Ctrl-C does
 
     result = rig("train", "--from-bag", str(bag), "--out", str(out), "--image-size", str(SIZE), *SETS, "--no-progress")
     assert result.returncode == 0, result.stderr
