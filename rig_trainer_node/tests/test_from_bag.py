@@ -65,6 +65,11 @@ def test_rig_train_from_a_recording_fills_the_replay_buffer_with_its_transitions
         np.testing.assert_array_equal(logged_episode.action, np.array([msg.action for msg in steps], np.float32))
         np.testing.assert_array_equal(logged_episode.goal, np.array([msg.goal_latent for msg in steps], np.float32))
 
+    retrained = rig("train", "--from-bag", str(bag), "--out", str(tmp_path / "retrained"), "--image-size", str(SIZE),
+                    *SETS, "--set", f"train.vae_from={out}")  # the VAE of a run: every recorded transition is replay
+    assert retrained.returncode == 0, retrained.stderr
+    assert json.loads(retrained.stdout)["replay_size"] == EPISODES * HORIZON
+
     evaluation = rig("eval", "--checkpoint", str(out), "--episodes", "1")
     assert evaluation.returncode == 0, evaluation.stderr
     assert json.loads(evaluation.stdout)["trained_env_steps"] == stored * HORIZON
