@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
@@ -22,6 +23,7 @@ from typing import Any, NoReturn
 from rig_launch.bag_writer import SplitBagWriter
 from rig_launch.topics import TOPICS, TopicSpec
 from rig_transport import make_transport
+from rig_transport.dds_types import default_types
 
 READER_DEPTH = 100
 """The recorder's reader history (at least the topic's): a frame published while a large message is written waits
@@ -55,6 +57,29 @@ def selected_topics(only: list[str] | None, exclude: list[str]) -> list[TopicSpe
     if not chosen:
         raise ValueError("--exclude leaves no topic to record")
     return chosen
+
+
+class Recorder:
+    """Received messages into the bag (on the transport's executor thread), counted per topic."""
+
+    def __init__(self, bag: SplitBagWriter) -> None:
+        self.bag = bag
+        self.counts = dict.fromkeys((topic.name for topic in bag.topics), 0)
+        self._reported = 0
+
+    def callback(self, topic: str) -> Callable[[Any], None]:
+        def record(msg: Any) -> None:
+            self.bag.write(topic, time.time_ns(), serialize(msg))
+            self.counts[topic] += 1
+
+        return record
+
+    def report(self) -> None:
+        """Print the counts when they changed."""
+        if (total := sum(self.counts.values())) != self._reported:
+            per_topic = ", ".join(f"{name} {count}" for name, count in self.counts.items() if count)
+            print(f"rig record: {total} messages so far ({per_topic})", flush=True)
+            self._reported = total
 
 
 class _Parser(argparse.ArgumentParser):
@@ -91,8 +116,6 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `rig record`: 0 once the bag is closed after Ctrl-C/SIGTERM, 1 on bad arguments."""
     args = parser().parse_args(argv)
-    from rig_transport.dds_types import default_types
-
     try:
         topics = selected_topics(args.topics, args.exclude)
         bag = SplitBagWriter(args.out, topics, default_types().typestore, args.max_bag_size,
@@ -107,30 +130,18 @@ def main(argv: list[str] | None = None) -> int:
         transport.shutdown()
         print(f"rig record: error: cannot create {args.out}: {error.strerror or error}", file=sys.stderr)
         return 1
-    counts = dict.fromkeys((topic.name for topic in topics), 0)
+    recorder = Recorder(bag)
     try:
         for topic in topics:
-            def record(msg: Any, name: str = topic.name) -> None:
-                bag.write(name, time.time_ns(), serialize(msg))
-                counts[name] += 1
-
             qos = replace(topic.qos, depth=max(topic.qos.depth, READER_DEPTH))
-            transport.create_subscription(topic.name, topic.type_name, qos, record)
-        reported = [0]
-
-        def report() -> None:
-            if (total := sum(counts.values())) != reported[0]:
-                per_topic = ", ".join(f"{name} {count}" for name, count in counts.items() if count)
-                print(f"rig record: {total} messages so far ({per_topic})", flush=True)
-                reported[0] = total
-
-        transport.create_timer(PROGRESS_S, report)
+            transport.create_subscription(topic.name, topic.type_name, qos, recorder.callback(topic.name))
+        transport.create_timer(PROGRESS_S, recorder.report)
         print(f"rig record: recording {len(topics)} topics into {args.out}; Ctrl-C stops", flush=True)
         transport.spin()
     finally:
         transport.shutdown()
         bag.close()
-    print(f"rig record: {sum(counts.values())} messages in {len(bag.files)} file(s) in {args.out}", flush=True)
+    print(f"rig record: {sum(recorder.counts.values())} messages in {len(bag.files)} file(s) in {args.out}", flush=True)
     return 0
 
 
