@@ -10,11 +10,13 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
+import pytest
 from rig_launch.bag_writer import SplitBagWriter
 from rig_launch.record import serialize
 from rig_launch.topics import TOPICS
 from transitions import SIZE, TINY, episode
 
+from rig_core.cli import main
 from rig_core.replay_log import ReplayLog
 from rig_transport import REPLAY, STATUS
 from rig_transport.dds_types import default_types
@@ -119,3 +121,18 @@ def test_a_damaged_or_foreign_recording_is_one_error_line(tmp_path):
         result = rig("train", "--from-bag", str(path), "--out", str(tmp_path / f"run_{path.name}"), *SETS)
         assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
         assert result.stderr.startswith("rig train: error: ") and reason in result.stderr and str(path) in result.stderr
+
+
+@pytest.mark.parametrize("extra, reason", [
+    (["--env-steps", "100"], "--env-steps, --oracle and --device do not apply"),
+    (["--oracle"], "--env-steps, --oracle and --device do not apply"),
+    (["--resume", "somewhere"], "--resume continues one"),
+])  # fmt: skip
+def test_rig_train_from_bag_refuses_options_that_cannot_apply(tmp_path, capsys, extra, reason):
+    bag = tmp_path / "bag"
+    bag.mkdir()
+    out = [] if "--resume" in extra else ["--out", str(tmp_path / "run")]
+    assert main(["train", "--from-bag", str(bag), *out, *extra]) == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and reason in error, error
+    assert not (tmp_path / "run").exists()
