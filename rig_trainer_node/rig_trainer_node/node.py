@@ -11,7 +11,6 @@ from rig_core.config import task_config
 from rig_core.errors import RigError
 from rig_core.weights import WeightsBundle
 from rig_trainer_node.assembler import EpisodeAssembler, TransitionError
-from rig_trainer_node.from_bag import preload
 from rig_trainer_node.messages import ModelShape, step_from_msg, weights_msg
 from rig_trainer_node.trainer import ACTION_DIM, Trainer, trainer_config
 from rig_transport import LATCHED, REPLAY, STATUS, Transport, make_transport
@@ -65,6 +64,10 @@ class TrainerNode:
             self.log.warning("from_bag %s ignored: out_dir %s holds a run already (%d env steps, %d VAE images)",
                              bag, self.trainer.out, counters.env_steps, self.trainer.images.count)  # fmt: skip
             return
+        # Imported here: reading bags needs rosbags and cyclonedds (rig_transport's PyPI packages), which a ROS 2 build
+        # running the rclpy backend may lack; only a node given from_bag needs them.
+        from rig_trainer_node.from_bag import preload
+
         preload(self.trainer, bag, self.log)
 
     def _error(self, message: str) -> None:
