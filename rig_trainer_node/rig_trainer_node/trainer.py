@@ -16,7 +16,7 @@ import math
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -147,14 +147,30 @@ class Trainer:
                 self._on_error(f"training step failed: {error}")
                 self._stop.wait(1.0)
 
+    def learn_from(self, episodes: Iterable[AssembledEpisode]) -> int:
+        """Take recorded episodes in order, as the training thread takes live ones arriving one by one: their images
+        until the VAE pretrains, then the replay buffer, each episode's TD3 updates trained before the next one is
+        taken; then checkpoint. Call it before start(). Returns the number of episodes taken."""
+        taken = 0
+        for episode in episodes:
+            self._pretrain_if_ready()
+            if self.pretrained:
+                self._store(episode)
+                while self._owed:
+                    self._train_one()
+            else:
+                self._gather(episode)
+            taken += 1
+        self._pretrain_if_ready()
+        if self.pretrained:
+            self._checkpoint()
+        return taken
+
     def _work(self) -> None:
-        if not self.pretrained and self._ready_to_pretrain():
-            self._pretrain()
+        self._pretrain_if_ready()
         self._take_episodes(block=self._owed == 0)
         if self._owed and not self._stop.is_set():
-            learner = self.learner
-            learner.train_td3(learner.counters.env_steps - self._owed + 1)
-            self._owed -= 1
+            self._train_one()
         self._maybe_publish()
         if time.monotonic() - self._reported_at >= self._report_every_s:
             self._report()
@@ -177,6 +193,15 @@ class Trainer:
         self.images.append(np.concatenate([episode.obs_image, episode.next_obs_image[-1:]]))
         self.log.info("random-exploration images: %d of the %d the VAE pretrains on",
                       self.images.count, self.config.vae.num_images)  # fmt: skip
+
+    def _train_one(self) -> None:
+        """One env step's TD3 updates, of the oldest env step still owed."""
+        self.learner.train_td3(self.learner.counters.env_steps - self._owed + 1)
+        self._owed -= 1
+
+    def _pretrain_if_ready(self) -> None:
+        if not self.pretrained and self._ready_to_pretrain():
+            self._pretrain()
 
     def _ready_to_pretrain(self) -> bool:
         return self.config.train.vae_from is not None or self.images.count >= self.config.vae.num_images
