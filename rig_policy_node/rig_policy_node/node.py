@@ -166,6 +166,11 @@ class PolicyNode:
             self.log.debug("episode %d of session %s stored by the trainer", msg.episode_id, msg.session_id)
 
     def _on_trainer_status(self, msg: Any) -> None:
+        if time.monotonic() - self._trainer_seen_at >= TRAINER_GONE_S:  # the trainer is back (or here at last)
+            self.outbox.all_due()
+            if self.outbox.transitions:
+                self.log.info("trainer there: sending the %d unacknowledged transitions of the spool again",
+                              self.outbox.transitions)  # fmt: skip
         self._trainer_seen_at = time.monotonic()
 
     def _on_episode_event(self, msg: Any) -> None:

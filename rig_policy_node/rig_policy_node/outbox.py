@@ -53,6 +53,7 @@ class Outbox:
         """Transitions dropped by this run to stay within max_bytes."""
         self._sent_at: dict[EpisodeRef, float] = {}  # finished episodes: when last sent whole (monotonic)
         self._cursor: tuple[EpisodeRef, int] | None = None  # the episode being re-sent, its next step
+        self._due_at_end = False  # the episode being recorded is due as soon as it ends (see all_due)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -80,12 +81,16 @@ class Outbox:
                  ((record.observation, np.uint8), (record.action, np.float32), (record.next_observation, np.uint8),
                   (record.goal_latent, np.float32))]  # fmt: skip
         size = sum(map(len, blobs))
+        replaced = self._db.execute("SELECT size FROM transitions WHERE session_id = ? AND episode_id = ? AND step = ?",
+                                    (self.session_id, record.episode_id, record.step)).fetchone()  # fmt: skip
+        self.bytes -= replaced[0] if replaced else 0
         self._db.execute(f"INSERT OR REPLACE INTO transitions ({_COLUMNS}, size) VALUES ({', '.join('?' * 13)})",
                          (self.session_id, record.episode_id, record.step, *stamp, frame_id, *blobs,
                           int(record.episode_end), record.weights_version, size))  # fmt: skip
         self.bytes += size
-        if record.episode_end:
+        if record.episode_end and not self._due_at_end:
             self._sent_at[(self.session_id, record.episode_id)] = now
+        self._due_at_end &= not record.episode_end
         dropped = 0
         while self.bytes > self.max_bytes:
             oldest = self._db.execute("SELECT session_id, episode_id FROM transitions ORDER BY rowid LIMIT 1").fetchone()
@@ -104,6 +109,12 @@ class Outbox:
         self.bytes -= int(size)
         self._sent_at.pop((session_id, episode_id), None)
         return int(count)
+
+    def all_due(self) -> None:
+        """Make every unacknowledged episode due for re-sending now, and the one being recorded once it ends (the
+        trainer is back: what it missed while away, and the start of the episode it came back in)."""
+        self._sent_at.clear()
+        self._due_at_end = True
 
     def resend(self, limit: int, now: float, ack_timeout_s: float) -> list[Spooled]:
         """Up to ``limit`` transitions to send again: the oldest finished episode not acknowledged within

@@ -43,7 +43,13 @@ def test_transitions_wait_for_their_acknowledgement_and_are_resent_whole_when_du
     assert outbox.resend(2, now=15.0, ack_timeout_s=5.0) == []
     assert outbox.resend(2, now=16.0, ack_timeout_s=5.0) == []  # episode 0 went out whole at 15 s
     assert [s.record.step for s in outbox.resend(5, now=20.0, ack_timeout_s=5.0)] == [0, 1, 2]
-    assert outbox.acknowledge("run1", 0) == 3 and (outbox.transitions, outbox.bytes) == (1, ROW_BYTES)
+    outbox.all_due()  # the trainer is back: episode 0 at once, and the one being recorded once it ends
+    assert [s.record.step for s in outbox.resend(5, now=21.0, ack_timeout_s=5.0)] == [0, 1, 2]
+    assert outbox.resend(5, now=21.0, ack_timeout_s=5.0) == []
+    fill(outbox, range(2, 3), steps=HORIZON, now=21.0)  # its step 0 again too: replaced, not counted twice
+    assert [s.record.episode_id for s in outbox.resend(5, now=21.0, ack_timeout_s=5.0)] == [2, 2, 2]
+    assert outbox.acknowledge("run1", 0) == 3 and outbox.acknowledge("run1", 2) == 3
+    assert (outbox.transitions, outbox.bytes) == (0, 0)
 
 
 def test_a_full_spool_drops_its_oldest_whole_episodes_never_the_one_being_recorded(tmp_path):
