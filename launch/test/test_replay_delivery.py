@@ -127,14 +127,14 @@ def test_transitions_made_while_the_trainer_is_killed_reach_its_replay_buffer_on
     graph, recorder, sim, trainer, policy = start_graph(test_node, start_node, tmp_path)
     trainer.kill()
     ended_before = set(recorder.ended)
-    recorder.wait_for_step("3 episodes while the trainer is dead",
-                           lambda m: len(recorder.ended - ended_before) >= 3, sim, policy)  # fmt: skip
+    recorder.wait_for_step("2 episodes while the trainer is dead",
+                           lambda m: len(recorder.ended - ended_before) >= 2, sim, policy)  # fmt: skip
     made_while_away = set(recorder.ended - ended_before)
     restarted = graph.trainer()
     recorder.wait_for_acks(set(recorder.ended), restarted, policy)
     assert policy.stop() == 0 and restarted.stop() == 0 and sim.stop() == 0
     stored = assert_exactly_once(recorder, graph)
-    assert made_while_away <= stored and len(stored) >= 5  # the episode cut by the kill, the 3 made while away
+    assert made_while_away <= stored and len(stored) >= 4  # the first, the one cut by the kill, the 2 made while away
 
 
 def test_an_episode_cut_by_a_killed_policy_and_its_unacknowledged_ones_reach_the_trainer_once(test_node, start_node,
