@@ -10,8 +10,10 @@ being recorded. A restarted node re-reads it: episodes of earlier runs cut short
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sqlite3
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +29,8 @@ _SCHEMA = """CREATE TABLE IF NOT EXISTS transitions (
 _COLUMNS = "session_id, episode_id, step, stamp_sec, stamp_nanosec, frame_id, observation, action, next_observation, " \
     "goal_latent, episode_end, weights_version"  # fmt: skip
 
+CHECKPOINT_S = 2.0
+"""How often the spool's write-ahead log is moved into its database."""
 EpisodeRef = tuple[str, int]
 """(session_id, episode_id) of one episode in the outbox."""
 
@@ -59,11 +63,15 @@ class Outbox:
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")  # a killed process loses no commit (a power cut might)
+            self._db.execute("PRAGMA wal_autocheckpoint=0")  # checkpoints (and their fsync) run on _checkpoints' thread
+            self._db.execute(f"PRAGMA journal_size_limit={2**24}")  # the log file shrinks back to 16 MB once moved
             self._db.execute(_SCHEMA)
             self.truncated = self._close_unfinished_episodes()
             self.bytes = int(self._db.execute("SELECT coalesce(sum(size), 0) FROM transitions").fetchone()[0])
         except (sqlite3.Error, OSError) as error:
             raise RigError(f"replay spool {path}: {error}") from error
+        self._closed = threading.Event()
+        threading.Thread(target=self._checkpoints, name="spool-checkpoints", daemon=True).start()
 
     @property
     def transitions(self) -> int:
@@ -139,7 +147,17 @@ class Outbox:
         return [_spooled(row) for row in rows]
 
     def close(self) -> None:
+        self._closed.set()
         self._db.close()
+
+    def _checkpoints(self) -> None:
+        """Move the write-ahead log into the database every CHECKPOINT_S, off the control loop's thread (a
+        checkpoint waits for the disk: tens of ms; a commit does not)."""
+        db = sqlite3.connect(self.path, isolation_level=None)
+        while not self._closed.wait(CHECKPOINT_S):
+            with contextlib.suppress(sqlite3.Error):  # busy now: the next one catches up
+                db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        db.close()
 
     def _close_unfinished_episodes(self) -> int:
         """Mark the last stored step of every earlier run's unfinished episode as its end; returns how many."""
