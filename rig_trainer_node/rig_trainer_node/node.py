@@ -49,7 +49,6 @@ class TrainerNode:
         self._weights = transport.create_publisher("/rig/weights", "rig_msgs/msg/ModelWeights", LATCHED)
         self._status = transport.create_publisher("/rig/trainer/status", "rig_msgs/msg/TrainerStatus", STATUS)
         self._ack = transport.create_publisher("/rig/replay/ack", "rig_msgs/msg/ReplayAck", REPLAY)
-        self._in_flight: set[EpisodeKey] = set()  # assembled and handed to the trainer, not stored yet
         self._acked_at: dict[EpisodeKey, float] = {}  # duplicates acknowledged again, when
         self.trainer = Trainer(config, Path(params["out_dir"]), self._publish_weights, self.log, self._error,
                                params["weights_every_s"], 1.0 / params["status_rate_hz"], self._on_stored)  # fmt: skip
@@ -75,7 +74,7 @@ class TrainerNode:
                 self._acked_at[key] = time.monotonic()
                 self._publish_ack(key, 0, duplicate=True)
             return
-        if key in self._in_flight:  # stored soon, then acknowledged
+        if key in self.trainer.pending:  # assembled already: stored soon, then acknowledged
             return
         try:
             result = self.assembler.add(step_from_msg(msg, self.shape))
@@ -89,13 +88,11 @@ class TrainerNode:
         if result.accepted:
             self.transitions_received += 1
         if result.episode is not None:
-            self._in_flight.add(key)
             self.trainer.submit(result.episode)
 
     def _on_stored(self, episode: AssembledEpisode) -> None:
         """The training thread stored an episode durably: the policy may forget it."""
         self._publish_ack(episode.key, len(episode), duplicate=False)
-        self._in_flight.discard(episode.key)
 
     def _publish_ack(self, key: EpisodeKey, transitions: int, duplicate: bool) -> None:
         header = self.transport.new("std_msgs/msg/Header", stamp=self.transport.now())

@@ -33,7 +33,7 @@ from rig_core.reporting import MetricsCSV
 from rig_core.vae_training import PRETRAINED_VAE
 from rig_core.weights import WeightsBundle, pack_policy_weights
 from rig_trainer_node.assembler import AssembledEpisode
-from rig_trainer_node.dedup import DeliveryLedger, identity_metadata
+from rig_trainer_node.dedup import DeliveryLedger, EpisodeKey, identity_metadata
 from rig_trainer_node.storage import VersionCounter
 from rig_transport import Logger
 
@@ -103,6 +103,8 @@ class Trainer:
         self._publish, self._on_error, self._on_stored = publish, on_error, on_stored
         self._weights_every_s, self._report_every_s = weights_every_s, report_every_s
         self._episodes: queue.Queue[AssembledEpisode] = queue.Queue()
+        self.pending: set[EpisodeKey] = set()
+        """Episodes submitted and not yet stored (nor failed): the node drops their re-sent copies."""
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="trainer", daemon=True)
         self._pretraining = False
@@ -119,7 +121,8 @@ class Trainer:
         return self.learner.counters.vae_pretrained
 
     def submit(self, episode: AssembledEpisode) -> None:
-        """Hand over a finished episode (any thread; never blocks)."""
+        """Hand over a finished episode (any thread; never blocks); it is in ``pending`` until stored or failed."""
+        self.pending.add(episode.key)
         self._episodes.put(episode)
 
     def start(self) -> None:
@@ -168,13 +171,22 @@ class Trainer:
         try:
             episode = self._episodes.get(timeout=POLL_S) if block else self._episodes.get_nowait()
             while True:
-                if self.pretrained:
-                    self._store(episode, finishing=self._stop.is_set())
-                else:
-                    self._gather(episode)
+                self._take(episode)
                 episode = self._episodes.get_nowait()
         except queue.Empty:
             return
+
+    def _take(self, episode: AssembledEpisode) -> None:
+        """Store or gather an episode, once: a copy of one stored already is only acknowledged again."""
+        try:
+            if episode.key in self.ledger:
+                self._acknowledge(episode)
+            elif self.pretrained:
+                self._store(episode, finishing=self._stop.is_set())
+            else:
+                self._gather(episode)
+        finally:
+            self.pending.discard(episode.key)
 
     def _gather(self, episode: AssembledEpisode) -> None:
         self.images.append(np.concatenate([episode.obs_image, episode.next_obs_image[-1:]]), identity_metadata(episode.key))
@@ -220,6 +232,9 @@ class Trainer:
 
     def _stored(self, episode: AssembledEpisode) -> None:
         self.ledger.add(episode.key, len(episode))
+        self._acknowledge(episode)
+
+    def _acknowledge(self, episode: AssembledEpisode) -> None:
         if self._on_stored is not None:
             self._on_stored(episode)
 

@@ -46,10 +46,12 @@ def test_the_trainer_records_each_stored_episode_and_a_restart_knows_them_all(tm
     trainer = Trainer(config, tmp_path, print, logging.getLogger("trainer"), print, 0.2, 0.0, stored.append)
     trainer.start()
     trainer.submit(assembled("a", "run1", 0))  # before pretraining: into the VAE's image store
-    trainer.submit(assembled("a", "run2", 0))
-    wait_until(lambda: len(stored) == 2, "two episodes stored")
+    trainer.submit(assembled("a", "run1", 0))  # a copy: acknowledged again, not stored
+    trainer.submit(assembled("a", "run2", 0))  # the same episode id of another run: stored
+    wait_until(lambda: len(stored) == 3, "three acknowledgements")
     trainer.stop()
-    assert [e.key for e in stored] == [("a", "run1", 0), ("a", "run2", 0)] and trainer.images.count == 42
+    assert [e.key for e in stored] == [("a", "run1", 0), ("a", "run1", 0), ("a", "run2", 0)]
+    assert trainer.images.count == 42 and not trainer.pending
     assert len(trainer.ledger) == 2 and all(e.key in trainer.ledger for e in stored)
     (tmp_path / "delivered.sqlite").unlink()  # as if the trainer had died before recording them
     restarted = Trainer(config, tmp_path, print, logging.getLogger("trainer"), print)
