@@ -134,7 +134,7 @@ def test_transitions_made_while_the_trainer_is_killed_reach_its_replay_buffer_on
     recorder.wait_for_acks(set(recorder.ended), restarted, policy)
     assert policy.stop() == 0 and restarted.stop() == 0 and sim.stop() == 0
     stored = assert_exactly_once(recorder, graph)
-    assert made_while_away <= stored and len(stored) >= 4  # the first, the one cut by the kill, the 2 made while away
+    assert made_while_away <= stored  # the one cut by the kill and the next, which the trainer never heard live
 
 
 def test_an_episode_cut_by_a_killed_policy_and_its_unacknowledged_ones_reach_the_trainer_once(test_node, start_node,
