@@ -29,7 +29,8 @@ from rig_core.errors import RigError
 from rig_core.image_store import ImageStore
 from rig_core.learner import Learner
 from rig_core.replay import Episode
-from rig_core.reporting import MetricsCSV
+from rig_core.reporting import MetricsCSV, vae_grid
+from rig_core.tensorboard_log import TensorBoardLog
 from rig_core.vae_training import PRETRAINED_VAE
 from rig_core.weights import WeightsBundle, pack_policy_weights
 from rig_trainer_node.assembler import AssembledEpisode
@@ -100,6 +101,7 @@ class Trainer:
         self.ledger = DeliveryLedger(out / "delivered.sqlite", chain(self.learner.log.metadata(), self.images.metadata()))
         self.versions = VersionCounter(out / "weights_version.json")
         self.metrics = MetricsCSV(out / "metrics.csv")
+        self.tensorboard = TensorBoardLog(out)
         self._publish, self._on_error, self._on_stored = publish, on_error, on_stored
         self._weights_every_s, self._report_every_s = weights_every_s, report_every_s
         self._episodes: queue.Queue[AssembledEpisode] = queue.Queue()
@@ -141,6 +143,7 @@ class Trainer:
         self._take_episodes(block=False)
         if self.pretrained:
             self._checkpoint()
+        self.tensorboard.close()
         self.ledger.close()
 
     # ----- the training thread ---------------------------------------------------------------------------
@@ -209,6 +212,8 @@ class Trainer:
             self.learner.pretrain_vae(images)
         finally:
             self._pretraining = False
+        if len(images):
+            self._log_vae_images(images[:8], "exploration images")
         self.images.clear()
         self.log.info("VAE ready; TD3 trains on every episode from now on")
 
@@ -226,7 +231,8 @@ class Trainer:
         self.log.debug("stored episode %d of %s (%d steps)", episode.episode_id, episode.robot_id, len(episode))
         if finishing:
             return
-        learner.maybe_vae_phase()
+        if learner.maybe_vae_phase():
+            self._log_vae_images(learner.buffer.sample_images(8, np.random.default_rng(0)), "replay images")
         if learner.due("last_checkpoint", self.config.train.checkpoint_every):
             self._checkpoint()
 
@@ -252,14 +258,18 @@ class Trainer:
         self.log.info("published weights version %d (%d TD3 updates, %d VAE steps)", bundle.version, *state)
         self._report()
 
+    def _log_vae_images(self, images: np.ndarray, source: str) -> None:
+        self.tensorboard.image("vae/samples", vae_grid(self.learner.agent, images, source), self.learner.counters.env_steps)
+
     def _report(self) -> None:
-        """Replace the Progress snapshot; losses are means since the previous report (kept when none came)."""
+        """Replace the Progress snapshot (and log it to TensorBoard when training moved on); losses are means since
+        the previous report (kept when none came)."""
         learner = self.learner
         for name in LOSSES:
             value = learner.pop_recent(name)
             if not math.isnan(value):
                 self._losses[name] = value
-        self.progress = Progress(
+        progress = Progress(
             env_steps=learner.counters.env_steps,
             episodes=learner.counters.episodes,
             replay_size=len(learner.buffer),
@@ -268,6 +278,9 @@ class Trainer:
             weights_version=self.versions.value,
             **self._losses,
         )
+        if (self.progress.env_steps, self.progress.gradient_steps) != (progress.env_steps, progress.gradient_steps):
+            self.tensorboard.scalars(asdict(progress))
+        self.progress = progress
         self._reported_at = time.monotonic()
 
     def _checkpoint(self) -> None:
