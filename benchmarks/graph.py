@@ -188,7 +188,7 @@ def run_feeder(args: argparse.Namespace) -> None:
             time.sleep(max(0.0, due - time.monotonic()))
             record = TransitionRecord(episode, step, images[step], rng.uniform(-1, 1, 2).astype(np.float32),
                                       images[step + 1], goal, step == HORIZON - 1, 0)  # fmt: skip
-            replay.publish(transition_msg(transport, record, args.robot_id, transport.now(), "camera"))
+            replay.publish(transition_msg(transport, record, args.robot_id, "feeder", transport.now(), "camera"))
             sent += 1
         episode += 1
     time.sleep(2.0)  # let the reliable writer deliver what it holds

@@ -87,9 +87,10 @@ class Learner:
         self._mark = self._snapshot()  # the start of the run
 
     # ----- experience ------------------------------------------------------------------------------------
-    def add_episode(self, episode: Episode) -> None:
-        """Persist a finished episode (before training on it: a crash loses nothing stored), then store it."""
-        self.log.append(episode)
+    def add_episode(self, episode: Episode, metadata: dict[str, str] | None = None) -> None:
+        """Persist a finished episode (before training on it: a crash loses nothing stored), then store it;
+        ``metadata`` goes into its replay-log file (ReplayLog.metadata reads it back)."""
+        self.log.append(episode, metadata)
         self.buffer.add_episode(episode)
         self.counters.env_steps += len(episode)
         self.counters.episodes += 1

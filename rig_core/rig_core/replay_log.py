@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.numpy import load_file, save
 
 from rig_core.errors import RigError
@@ -35,14 +35,15 @@ class ReplayLog:
         """How many episodes the log holds."""
         return len(self._files)
 
-    def append(self, episode: Episode) -> None:
-        """Persist an episode atomically (temp file + rename)."""
+    def append(self, episode: Episode, metadata: dict[str, str] | None = None) -> None:
+        """Persist an episode atomically (temp file + rename), with ``metadata`` (e.g. where it came from) in the
+        file's header, so that what is stored and what identifies it are written together."""
         index = _index(self._files[-1]) + 1 if self._files else 0
         path = self.directory / f"episode_{index:08d}.safetensors"
         tensors = {
             name: np.ascontiguousarray(getattr(episode, name)) for name in _FIELDS if getattr(episode, name) is not None
         }
-        write_atomic(path, save(tensors))
+        write_atomic(path, save(tensors, metadata))
         self._files.append(path)
         self._lengths.append(len(episode))
 
@@ -57,6 +58,11 @@ class ReplayLog:
                 raise RigError(f"replay log file {path} is corrupt: {error}") from error
             self._lengths.append(len(episode))
             yield _index(path), episode
+
+    def metadata(self) -> Iterator[dict[str, str]]:
+        """The metadata of every logged episode, oldest first (headers only: no tensor is read)."""
+        for path in self._files:
+            yield read_metadata(path)
 
     def truncate(self, episodes: int) -> None:
         """Delete the episodes from index `episodes` on (an interrupted `rig train` collects them again)."""
@@ -79,6 +85,15 @@ class ReplayLog:
         for path in self._files[:kept]:
             path.unlink(missing_ok=True)
         self._files, self._lengths = self._files[kept:], self._lengths[kept:]
+
+
+def read_metadata(path: Path) -> dict[str, str]:
+    """The metadata in a safetensors file's header ({} if none); raises RigError for an unreadable file."""
+    try:
+        with safe_open(str(path), "np") as handle:
+            return dict(handle.metadata() or {})
+    except (SafetensorError, OSError) as error:
+        raise RigError(f"{path} is corrupt: {error}") from error
 
 
 def _index(path: Path) -> int:

@@ -12,7 +12,8 @@ from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 PACKAGE = Path(__file__).parents[2] / "rig_msgs"
 MSG_DIR = PACKAGE / "msg"
 NAMES = (
-    "DriverStatus", "EpisodeEvent", "ModelWeights", "PolicyStatus", "SimGoal", "SimTaskState", "TrainerStatus", "Transition",
+    "DriverStatus", "EpisodeEvent", "ModelWeights", "PolicyStatus", "ReplayAck", "SimGoal", "SimTaskState", "TrainerStatus",
+    "Transition",
 )  # fmt: skip
 
 
@@ -43,9 +44,14 @@ def examples(store):
     t = store.types
     return {
         "Transition": t["rig_msgs/msg/Transition"](
-            header=header(store), robot_id="sawyer_1", episode_id=2**40 + 7, step=49, observation=image(store, 0),
+            header=header(store), robot_id="sawyer_1", session_id="5f0c2a9e", episode_id=2**40 + 7, step=49,
+            observation=image(store, 0),
             action=np.array([0.5, -1.0, 0.25], np.float32), next_observation=image(store, 1),
             goal_latent=np.linspace(-2, 2, 16, dtype=np.float32), episode_end=True, weights_version=12,
+        ),
+        "ReplayAck": t["rig_msgs/msg/ReplayAck"](
+            header=header(store), robot_id="sawyer_1", session_id="5f0c2a9e", episode_id=2**40 + 7, transitions=50,
+            duplicate=True,
         ),
         "ModelWeights": t["rig_msgs/msg/ModelWeights"](
             header=header(store), format="rig-weights/1 safetensors", version=3, sha256="ab" * 32, task="visual-reacher",

@@ -36,12 +36,14 @@ def bundle_from_msg(msg: Any) -> WeightsBundle:
     )
 
 
-def transition_msg(factory: MessageFactory, record: TransitionRecord, robot_id: str, stamp: Any, frame_id: str) -> Any:
-    """A rig_msgs/Transition of one step."""
+def transition_msg(factory: MessageFactory, record: TransitionRecord, robot_id: str, session_id: str, stamp: Any,
+                   frame_id: str) -> Any:  # fmt: skip
+    """A rig_msgs/Transition of one step of the policy run ``session_id``."""
     return factory.new(
         "rig_msgs/msg/Transition",
         header=factory.new("std_msgs/msg/Header", stamp=stamp, frame_id=frame_id),
         robot_id=robot_id,
+        session_id=session_id,
         episode_id=record.episode_id,
         step=record.step,
         observation=rgb_to_image(factory, record.observation, stamp, frame_id),

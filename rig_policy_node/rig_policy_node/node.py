@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import math
+import re
+import sqlite3
 import sys
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -14,8 +18,9 @@ from rig_core.config import apply_overrides, task_config
 from rig_core.envs.tasks import TASKS
 from rig_core.errors import RigError
 from rig_core.weights import read_weights_file
-from rig_policy_node.controller import Decision, PolicyController, action_to_velocity
+from rig_policy_node.controller import Decision, PolicyController, TransitionRecord, action_to_velocity
 from rig_policy_node.messages import bundle_from_msg, model_image, transition_msg, twist_msg
+from rig_policy_node.outbox import Outbox
 from rig_transport import COMMAND, LATCHED, REPLAY, SENSOR_DATA, STATUS, Transport, make_transport
 
 NODE_NAME = "policy_node"
@@ -27,9 +32,15 @@ DEFAULTS: dict[str, Any] = {
     "explore": True,
     "status_rate_hz": 2.0,
     "weights_file": "",
+    "spool_dir": "runs/spool",
+    "spool_max_mb": 2048.0,
+    "ack_timeout_s": 30.0,
+    "resend_rate_hz": 50.0,
 }
 RESET_RETRY_S = 5.0
 """Ask again for a reset that has not been answered after this long (the driver may have started late)."""
+TRAINER_GONE_S = 5.0
+"""No trainer status for this long: the trainer is away, and nothing is re-sent until it is back."""
 
 
 class PolicyNode:
@@ -44,12 +55,20 @@ class PolicyNode:
             raise ValueError("rate_hz and status_rate_hz must be > 0")
         if self.image_size not in (48, 84):
             raise ValueError(f"image_size must be 48 or 84, got {self.image_size}")
+        if min(params["spool_max_mb"], params["ack_timeout_s"], params["resend_rate_hz"]) <= 0:
+            raise ValueError("spool_max_mb, ack_timeout_s and resend_rate_hz must be > 0")
         config = apply_overrides(task_config(params["task"]), [f"vae.image_size={self.image_size}"])
         spec = TASKS[config.task]
         self.action_scale = spec.action_scale
         self.controller = PolicyController(config, spec.horizon, bool(params["explore"]), np.random.default_rng())
         if params["weights_file"]:  # e.g. from `rig export`; a bad file stops the node with the reason (RigError)
             self.controller.load_weights(read_weights_file(Path(params["weights_file"])))
+        self.session_id = uuid.uuid4().hex  # this run's transitions, told apart from an earlier run's
+        spool = Path(params["spool_dir"]) / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', self.robot_id)}.sqlite"
+        self.outbox = Outbox(spool, self.session_id, int(params["spool_max_mb"] * 2**20))
+        self._ack_timeout_s = float(params["ack_timeout_s"])
+        self._resend_per_tick = max(1, round(params["resend_rate_hz"] / self.rate_hz))
+        self._trainer_seen_at = -math.inf
         self.last_error = ""
         self._last_error_stamp = transport.new("builtin_interfaces/msg/Time")
         self._goal_answer: tuple[Any, bool, str] = (transport.new("std_msgs/msg/Header"), False, "")  # header, taken, why not
@@ -70,6 +89,8 @@ class PolicyNode:
         transport.create_subscription("/rig/goal_image/capture", "std_msgs/msg/Header", STATUS, self._on_goal_capture)
         transport.create_subscription("/rig/weights", "rig_msgs/msg/ModelWeights", LATCHED, self._on_weights)
         transport.create_subscription("/rig/episode", "rig_msgs/msg/EpisodeEvent", STATUS, self._on_episode_event)
+        transport.create_subscription("/rig/replay/ack", "rig_msgs/msg/ReplayAck", REPLAY, self._on_ack)
+        transport.create_subscription("/rig/trainer/status", "rig_msgs/msg/TrainerStatus", STATUS, self._on_trainer_status)
         transport.create_timer(1.0 / self.rate_hz, self._on_tick)
         transport.create_timer(1.0 / params["status_rate_hz"], self._publish_status)
         version = self.controller.weights_version
@@ -77,6 +98,10 @@ class PolicyNode:
         mode = "exploring" if self.controller.explore else "greedy"
         self.log.info("robot %s, task %s, %dx%d images, %.1f Hz, %s; %s", self.robot_id, config.task, self.image_size,
                       self.image_size, self.rate_hz, mode, weights)  # fmt: skip
+        self.log.info("replay spool %s (at most %.0f MB): %d unacknowledged transitions of %d episodes from earlier "
+                      "runs (%d cut short, kept as shorter episodes), sent once the trainer is there", spool,
+                      params["spool_max_mb"], self.outbox.transitions, self.outbox.episodes,
+                      self.outbox.truncated)  # fmt: skip
 
     def _error(self, message: str) -> None:
         self.log.warning("%s", message)
@@ -136,6 +161,18 @@ class PolicyNode:
         except (RigError, ValueError) as error:
             self._error(f"weights rejected, keeping version {self.controller.weights_version}: {error}")
 
+    def _on_ack(self, msg: Any) -> None:
+        if msg.robot_id == self.robot_id and self.outbox.acknowledge(str(msg.session_id), int(msg.episode_id)):
+            self.log.debug("episode %d of session %s stored by the trainer", msg.episode_id, msg.session_id)
+
+    def _on_trainer_status(self, msg: Any) -> None:
+        if time.monotonic() - self._trainer_seen_at >= TRAINER_GONE_S:  # the trainer is back (or here at last)
+            self.outbox.all_due()
+            if self.outbox.transitions:
+                self.log.info("trainer there: sending the %d unacknowledged transitions of the spool again",
+                              self.outbox.transitions)  # fmt: skip
+        self._trainer_seen_at = time.monotonic()
+
     def _on_episode_event(self, msg: Any) -> None:
         if msg.event != self._reset_done or msg.robot_id != self.robot_id:
             return
@@ -145,17 +182,35 @@ class PolicyNode:
     # ----- timers ----------------------------------------------------------------------------------------
     def _on_tick(self) -> None:
         decision: Decision = self.controller.tick()
-        if decision.transition is not None:
-            stamp = self.transport.now()
-            self._transitions.publish(transition_msg(self.transport, decision.transition, self.robot_id, stamp,
-                                                      self._frame_id))  # fmt: skip
         if decision.action is not None:
             self._command(decision.action)
+        if decision.transition is not None:
+            self._send(decision.transition)
+        if time.monotonic() - self._trainer_seen_at < TRAINER_GONE_S:
+            for item in self.outbox.resend(self._resend_per_tick, time.monotonic(), self._ack_timeout_s):
+                self._transitions.publish(self._transition_msg(item.record, item.session_id, *item.stamp, item.frame_id))
         if decision.reset_request is not None:
             self._request_reset()
         elif self.controller.resetting and time.monotonic() - self._reset_sent_at > RESET_RETRY_S:
             self.log.warning("no RESET_DONE for episode %d yet; asking again", self.controller.episode_id)
             self._request_reset()
+
+    def _send(self, record: TransitionRecord) -> None:
+        """Spool a new transition (first: it then survives a crash right after it is sent), then send it."""
+        stamp = self.transport.now()
+        try:
+            dropped = self.outbox.add(record, (stamp.sec, stamp.nanosec), self._frame_id, time.monotonic())
+        except sqlite3.Error as error:  # e.g. a full disk: sent, but not kept for re-sending
+            self._error(f"replay spool {self.outbox.path}: {error}; episode {record.episode_id} may be lost")
+        else:
+            if dropped:
+                self._error(f"replay spool full ({self.outbox.max_bytes / 2**20:.0f} MB): dropped the oldest "
+                            f"unacknowledged episode ({dropped} transitions; {self.outbox.dropped} this run)")  # fmt: skip
+        self._transitions.publish(self._transition_msg(record, self.session_id, stamp.sec, stamp.nanosec, self._frame_id))
+
+    def _transition_msg(self, record: TransitionRecord, session_id: str, sec: int, nanosec: int, frame_id: str) -> Any:
+        stamp = self.transport.new("builtin_interfaces/msg/Time", sec=sec, nanosec=nanosec)
+        return transition_msg(self.transport, record, self.robot_id, session_id, stamp, frame_id)
 
     def _request_reset(self) -> None:
         self._reset_sent_at = time.monotonic()

@@ -199,7 +199,8 @@ def test_messages_carry_bundles_and_transitions_intact():
     assert bundle_from_msg(FACTORY.new("rig_msgs/msg/ModelWeights", **fields)) == bundle
     record = TransitionRecord(3, 4, frame(1), np.array([0.5, -0.5], np.float32), frame(2), np.ones(16, np.float32), True, 7)
     stamp = FACTORY.new("builtin_interfaces/msg/Time", sec=1)
-    msg = transition_msg(FACTORY, record, "sawyer_x", stamp, "rig_camera")
-    assert (msg.robot_id, msg.episode_id, msg.step, msg.episode_end, msg.weights_version) == ("sawyer_x", 3, 4, True, 7)
+    msg = transition_msg(FACTORY, record, "sawyer_x", "run1", stamp, "rig_camera")
+    assert (msg.robot_id, msg.session_id, msg.episode_id, msg.step) == ("sawyer_x", "run1", 3, 4)
+    assert (msg.episode_end, msg.weights_version) == (True, 7)
     assert np.array_equal(image_to_rgb(msg.next_observation), frame(2)) and msg.observation.encoding == "rgb8"
     assert list(msg.action) == [0.5, -0.5] and list(msg.goal_latent) == [1.0] * 16

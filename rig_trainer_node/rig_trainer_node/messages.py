@@ -32,6 +32,7 @@ def step_from_msg(msg: Any, shape: ModelShape) -> StepRecord:
         raise TransitionError(f"action {action.tolist()} is outside [-1, 1]")
     return StepRecord(
         robot_id=robot_id,
+        session_id=str(msg.session_id),
         episode_id=int(msg.episode_id),
         step=int(msg.step),
         observation=_model_image(msg.observation, shape.image_size, "observation"),

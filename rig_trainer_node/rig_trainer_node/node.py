@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -10,12 +12,16 @@ from typing import Any
 from rig_core.config import task_config
 from rig_core.errors import RigError
 from rig_core.weights import WeightsBundle
-from rig_trainer_node.assembler import EpisodeAssembler, TransitionError
+from rig_trainer_node.assembler import AssembledEpisode, EpisodeAssembler, TransitionError
+from rig_trainer_node.dedup import EpisodeKey
 from rig_trainer_node.messages import ModelShape, step_from_msg, weights_msg
 from rig_trainer_node.trainer import ACTION_DIM, Trainer, trainer_config
 from rig_transport import LATCHED, REPLAY, STATUS, Transport, make_transport
 
 NODE_NAME = "trainer_node"
+REACK_S = 1.0
+"""A stored episode whose copies keep arriving (re-sent by a policy that missed the acknowledgement) is
+acknowledged again at most this often."""
 DEFAULTS: dict[str, Any] = {
     "task": "visual-reacher",
     "image_size": 84,
@@ -43,8 +49,10 @@ class TrainerNode:
         self.last_error = ""
         self._weights = transport.create_publisher("/rig/weights", "rig_msgs/msg/ModelWeights", LATCHED)
         self._status = transport.create_publisher("/rig/trainer/status", "rig_msgs/msg/TrainerStatus", STATUS)
+        self._ack = transport.create_publisher("/rig/replay/ack", "rig_msgs/msg/ReplayAck", REPLAY)
+        self._acked_at: dict[EpisodeKey, float] = {}  # duplicates acknowledged again, when
         self.trainer = Trainer(config, Path(params["out_dir"]), self._publish_weights, self.log, self._error,
-                               params["weights_every_s"], 1.0 / params["status_rate_hz"])  # fmt: skip
+                               params["weights_every_s"], 1.0 / params["status_rate_hz"], self._on_stored)  # fmt: skip
         config = self.trainer.config  # a resumed run keeps its saved config
         self.shape = ModelShape(config.vae.image_size, ACTION_DIM, config.vae.latent_dim)
         self.assembler = EpisodeAssembler()
@@ -75,6 +83,15 @@ class TrainerNode:
         self.last_error = message
 
     def _on_transition(self, msg: Any) -> None:
+        key = EpisodeKey(str(msg.robot_id), str(msg.session_id), int(msg.episode_id))
+        if key in self.trainer.ledger:  # a copy of an episode stored already: dropped, acknowledged again
+            if time.monotonic() - self._acked_at.get(key, -math.inf) >= REACK_S:
+                self._acked_at = {k: at for k, at in self._acked_at.items() if time.monotonic() - at < REACK_S}
+                self._acked_at[key] = time.monotonic()
+                self._publish_ack(key, 0, duplicate=True)
+            return
+        if key in self.trainer.pending:  # assembled already: stored soon, then acknowledged
+            return
         try:
             result = self.assembler.add(step_from_msg(msg, self.shape))
         except TransitionError as error:
@@ -88,6 +105,16 @@ class TrainerNode:
             self.transitions_received += 1
         if result.episode is not None:
             self.trainer.submit(result.episode)
+
+    def _on_stored(self, episode: AssembledEpisode) -> None:
+        """The training thread stored an episode durably: the policy may forget it."""
+        self._publish_ack(episode.key, len(episode), duplicate=False)
+
+    def _publish_ack(self, key: EpisodeKey, transitions: int, duplicate: bool) -> None:
+        header = self.transport.new("std_msgs/msg/Header", stamp=self.transport.now())
+        self._ack.publish(self.transport.new("rig_msgs/msg/ReplayAck", header=header, robot_id=key.robot_id,
+                                             session_id=key.session_id, episode_id=key.episode_id,
+                                             transitions=transitions, duplicate=duplicate))  # fmt: skip
 
     def _publish_weights(self, bundle: WeightsBundle) -> None:
         self._weights.publish(weights_msg(self.transport, bundle, self.transport.now()))

@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +34,7 @@ from rig_core.tensorboard_log import TensorBoardLog
 from rig_core.vae_training import PRETRAINED_VAE
 from rig_core.weights import WeightsBundle, pack_policy_weights
 from rig_trainer_node.assembler import AssembledEpisode
+from rig_trainer_node.dedup import DeliveryLedger, EpisodeKey, identity_metadata
 from rig_trainer_node.storage import VersionCounter
 from rig_transport import Logger
 
@@ -70,10 +72,12 @@ class Trainer:
         on_error: Callable[[str], None],
         weights_every_s: float = 5.0,
         report_every_s: float = 1.0,
+        on_stored: Callable[[AssembledEpisode], None] | None = None,
     ) -> None:
         """Resume from ``out/checkpoint`` (and the replay log) when it exists; its saved config then wins.
 
-        ``publish`` is called from the training thread; ``on_error`` gets a one-line description of a problem.
+        ``publish`` and ``on_stored`` (an episode is stored durably and in ``ledger``) are called from the training
+        thread; ``on_error`` gets a one-line description of a problem.
         """
         if config.oracle:
             raise RigError("the trainer node learns from images; the Oracle baseline is `rig train --oracle`")
@@ -94,12 +98,15 @@ class Trainer:
             log.info("resumed %s: %d env steps in %d episodes, %d transitions in the replay buffer",
                      out, counters.env_steps, counters.episodes, len(self.learner.buffer))  # fmt: skip
         self.images = ImageStore(out / "vae_images")
+        self.ledger = DeliveryLedger(out / "delivered.sqlite", chain(self.learner.log.metadata(), self.images.metadata()))
         self.versions = VersionCounter(out / "weights_version.json")
         self.metrics = MetricsCSV(out / "metrics.csv")
         self.tensorboard = TensorBoardLog(out)
-        self._publish, self._on_error = publish, on_error
+        self._publish, self._on_error, self._on_stored = publish, on_error, on_stored
         self._weights_every_s, self._report_every_s = weights_every_s, report_every_s
         self._episodes: queue.Queue[AssembledEpisode] = queue.Queue()
+        self.pending: set[EpisodeKey] = set()
+        """Episodes submitted and not yet stored (nor failed): the node drops their re-sent copies."""
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="trainer", daemon=True)
         self._pretraining = False
@@ -116,7 +123,8 @@ class Trainer:
         return self.learner.counters.vae_pretrained
 
     def submit(self, episode: AssembledEpisode) -> None:
-        """Hand over a finished episode (any thread; never blocks)."""
+        """Hand over a finished episode (any thread; never blocks); it is in ``pending`` until stored or failed."""
+        self.pending.add(episode.key)
         self._episodes.put(episode)
 
     def start(self) -> None:
@@ -136,6 +144,7 @@ class Trainer:
         if self.pretrained:
             self._checkpoint()
         self.tensorboard.close()
+        self.ledger.close()
 
     # ----- the training thread ---------------------------------------------------------------------------
     def _run(self) -> None:
@@ -181,16 +190,26 @@ class Trainer:
         try:
             episode = self._episodes.get(timeout=POLL_S) if block else self._episodes.get_nowait()
             while True:
-                if self.pretrained:
-                    self._store(episode, finishing=self._stop.is_set())
-                else:
-                    self._gather(episode)
+                self._take(episode)
                 episode = self._episodes.get_nowait()
         except queue.Empty:
             return
 
+    def _take(self, episode: AssembledEpisode) -> None:
+        """Store or gather an episode, once: a copy of one stored already is only acknowledged again."""
+        try:
+            if episode.key in self.ledger:
+                self._acknowledge(episode)
+            elif self.pretrained:
+                self._store(episode, finishing=self._stop.is_set())
+            else:
+                self._gather(episode)
+        finally:
+            self.pending.discard(episode.key)
+
     def _gather(self, episode: AssembledEpisode) -> None:
-        self.images.append(np.concatenate([episode.obs_image, episode.next_obs_image[-1:]]))
+        self.images.append(np.concatenate([episode.obs_image, episode.next_obs_image[-1:]]), identity_metadata(episode.key))
+        self._stored(episode)
         self.log.info("random-exploration images: %d of the %d the VAE pretrains on",
                       self.images.count, self.config.vae.num_images)  # fmt: skip
 
@@ -230,7 +249,9 @@ class Trainer:
         learner, encode = self.learner, self.learner.agent.encode
         learner.add_episode(Episode(obs=encode(episode.obs_image), action=episode.action,
                                     next_obs=encode(episode.next_obs_image), goal=episode.goal,
-                                    obs_image=episode.obs_image, next_obs_image=episode.next_obs_image))  # fmt: skip
+                                    obs_image=episode.obs_image, next_obs_image=episode.next_obs_image),
+                            identity_metadata(episode.key))  # fmt: skip
+        self._stored(episode)
         self._owed += len(episode)
         self.log.debug("stored episode %d of %s (%d steps)", episode.episode_id, episode.robot_id, len(episode))
         if finishing:
@@ -239,6 +260,14 @@ class Trainer:
             self._log_vae_images(learner.buffer.sample_images(8, np.random.default_rng(0)), "replay images")
         if learner.due("last_checkpoint", self.config.train.checkpoint_every):
             self._checkpoint()
+
+    def _stored(self, episode: AssembledEpisode) -> None:
+        self.ledger.add(episode.key, len(episode))
+        self._acknowledge(episode)
+
+    def _acknowledge(self, episode: AssembledEpisode) -> None:
+        if self._on_stored is not None:
+            self._on_stored(episode)
 
     def _maybe_publish(self) -> None:
         """Publish the policy's weights when they changed and weights_every_s has passed (at once the first time)."""

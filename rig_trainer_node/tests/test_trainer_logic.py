@@ -24,8 +24,8 @@ SHAPE = ModelShape(SIZE, 2, LATENT_DIM)
 TIMEOUT_S = 120.0
 
 
-def records(robot: str, episode_id: int, steps: range, horizon: int) -> list:
-    return [step_from_msg(transition(FACTORY, robot, episode_id, step, horizon), SHAPE) for step in steps]
+def records(robot: str, episode_id: int, steps: range, horizon: int, **changes) -> list:
+    return [step_from_msg(transition(FACTORY, robot, episode_id, step, horizon, **changes), SHAPE) for step in steps]
 
 
 def test_a_valid_transition_becomes_a_step_record():
@@ -72,21 +72,32 @@ def test_episodes_of_interleaved_robots_are_assembled_separately():
     assert np.array_equal(first.next_obs_image[1], first.obs_image[2]) and first.action.dtype == np.float32
 
 
-def test_joined_broken_and_abandoned_episodes_are_not_assembled():
+def test_joined_broken_and_duplicated_episodes_are_assembled_once_from_their_resent_copy():
     assembler = EpisodeAssembler()
-    joined = assembler.add(records("a", 0, range(2, 3), 4)[0])  # the trainer started mid-episode
-    assert not joined.accepted and "joined episode 0 at step 2" in joined.note
-    assert not assembler.add(records("a", 0, range(3, 4), 4)[0]).accepted  # the rest of it is skipped
+    joined = assembler.add(records("a", 0, range(2, 3), 4)[0])  # the trainer started (or restarted) mid-episode
+    assert not joined.accepted and "episode 0: joined at step 2" in joined.note
+    assert not assembler.add(records("a", 0, range(3, 4), 4)[0]).accepted  # the rest of it is skipped, quietly
+    resent = [assembler.add(record) for record in records("a", 0, range(4), 4)]  # the policy sends it again, whole
+    assert [r.accepted for r in resent] == [True] * 4 and len(resent[-1].episode) == 4
     first, second, fourth = records("a", 1, range(0, 4), 4)[:2] + records("a", 1, range(3, 4), 4)
     assert assembler.add(first).accepted and assembler.add(second).accepted
-    with pytest.raises(TransitionError, match="step 3 arrived where step 2 was due; the episode's 2 transitions"):
+    assert not assembler.add(second).accepted  # a copy of a step already taken
+    with pytest.raises(TransitionError, match="step 3 arrived where step 2 was due; its 2 transitions are dropped"):
         assembler.add(fourth)
-    for record in records("a", 2, range(2), 4):
-        assembler.add(record)
-    restarted = assembler.add(records("a", 0, range(1), 4)[0])  # a restarted policy counts from episode 0 again
-    assert restarted.accepted and "episode 2 was left after 2 steps" in restarted.note
-    outcomes = [assembler.add(record) for record in records("a", 0, range(1, 4), 4)]
-    assert len(outcomes[-1].episode) == 4
+    assert len([assembler.add(record) for record in records("a", 1, range(4), 4)][-1].episode) == 4
+
+
+def test_a_resent_episode_beside_the_live_one_and_another_run_with_the_same_ids_are_kept_apart():
+    assembler = EpisodeAssembler(max_open_per_robot=2)
+    live, old = records("a", 5, range(3), 3, session_id="run2"), records("a", 5, range(3), 3, session_id="run1")
+    finished = [r.episode for pair in zip(live, old) for r in map(assembler.add, pair) if r.episode is not None]
+    assert [(e.session_id, e.episode_id, len(e)) for e in finished] == [("run2", 5, 3), ("run1", 5, 3)]
+    assert finished[0].key == ("a", "run2", 5) and np.array_equal(finished[1].obs_image[0], old[0].observation)
+    for episode_id in range(3):  # a third open episode of robot a: the one left longest is dropped
+        note = assembler.add(records("a", episode_id, range(1), 3)[0]).note
+    assert "episode 0: left after 1 steps" in note
+    assert not assembler.add(records("a", 0, range(1, 2), 3)[0]).accepted
+    assert assembler.add(records("a", 1, range(1, 2), 3)[0]).accepted
 
 
 def test_image_store_and_version_counter_persist(tmp_path):

@@ -65,13 +65,14 @@ def script_args(script: str, params: dict[str, Any]) -> list[str]:
 
 
 class NodeProcess:
-    """A process whose stdout and stderr go to a log file; a node by default (see `script_args`)."""
+    """A process whose stdout and stderr go to a log file; a node by default (see `script_args`). It runs in the log
+    file's directory, so the relative paths of node defaults (the policy's spool, ``runs/...``) stay there too."""
 
     def __init__(self, script: str, params: dict[str, Any], log_path: Path, *, args: Sequence[str] | None = None) -> None:
         self.log_path = log_path
         with log_path.open("ab") as log:
             command = list(args) if args is not None else script_args(script, params)
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=log_path.parent)
 
     def alive(self) -> bool:
         return self.process.poll() is None

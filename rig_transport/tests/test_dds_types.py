@@ -50,7 +50,8 @@ def types() -> MessageTypes:
 def test_project_types_include_every_rig_msgs_file():
     assert RIG_MSGS == [
         "rig_msgs/msg/DriverStatus", "rig_msgs/msg/EpisodeEvent", "rig_msgs/msg/ModelWeights", "rig_msgs/msg/PolicyStatus",
-        "rig_msgs/msg/SimGoal", "rig_msgs/msg/SimTaskState", "rig_msgs/msg/TrainerStatus", "rig_msgs/msg/Transition",
+        "rig_msgs/msg/ReplayAck", "rig_msgs/msg/SimGoal", "rig_msgs/msg/SimTaskState", "rig_msgs/msg/TrainerStatus",
+        "rig_msgs/msg/Transition",
     ]  # fmt: skip
 
 
