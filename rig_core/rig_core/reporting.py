@@ -85,15 +85,20 @@ def plot_learning_curve(rows: list[dict[str, float]], metrics: Sequence[str], pa
 
 
 def save_image_grid(rows: Sequence[np.ndarray], path: Path, scale: int = 2, labels: Sequence[str] = ()) -> None:
-    """Save rows of uint8 RGB images (each row an (N, H, W, 3) array, same N) as one PNG; ``labels``, one per row,
-    are written in a white margin on the left."""
+    """Save rows of uint8 RGB images (each row an (N, H, W, 3) array, same N) as one PNG (see `image_grid`)."""
+    write_rgb(path, image_grid(rows, scale, labels))
+
+
+def image_grid(rows: Sequence[np.ndarray], scale: int = 2, labels: Sequence[str] = ()) -> np.ndarray:
+    """Rows of uint8 RGB images (each row an (N, H, W, 3) array, same N) as one uint8 RGB image, each pixel
+    ``scale`` x ``scale``; ``labels``, one per row, are written in a white margin on the left."""
     if labels and len(labels) != len(rows):
         raise ValueError(f"{len(labels)} labels for {len(rows)} rows")
     strips = [np.concatenate(list(row), axis=1) for row in rows]
     grid = cv2.resize(np.concatenate(strips, axis=0), None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
     if labels:
         grid = np.concatenate([_label_margin(labels, grid.shape[0] // len(rows)), grid], axis=1)
-    write_rgb(path, grid)
+    return grid
 
 
 def _label_margin(labels: Sequence[str], row_height: int) -> np.ndarray:

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from rig_core.config import task_config
 from rig_core.errors import RigError
 from rig_core.weights import WeightsBundle
@@ -14,6 +16,7 @@ from rig_trainer_node.assembler import EpisodeAssembler, TransitionError
 from rig_trainer_node.messages import ModelShape, step_from_msg, weights_msg
 from rig_trainer_node.trainer import ACTION_DIM, Trainer, trainer_config
 from rig_transport import LATCHED, REPLAY, STATUS, Transport, make_transport
+from rig_transport.images import rgb_to_image
 
 NODE_NAME = "trainer_node"
 DEFAULTS: dict[str, Any] = {
@@ -42,8 +45,9 @@ class TrainerNode:
         self.last_error = ""
         self._weights = transport.create_publisher("/rig/weights", "rig_msgs/msg/ModelWeights", LATCHED)
         self._status = transport.create_publisher("/rig/trainer/status", "rig_msgs/msg/TrainerStatus", STATUS)
+        self._samples = transport.create_publisher("/rig/trainer/vae_samples", "sensor_msgs/msg/Image", LATCHED)
         self.trainer = Trainer(config, Path(params["out_dir"]), self._publish_weights, self.log, self._error,
-                               params["weights_every_s"], 1.0 / params["status_rate_hz"])  # fmt: skip
+                               params["weights_every_s"], 1.0 / params["status_rate_hz"], self._publish_samples)  # fmt: skip
         config = self.trainer.config  # a resumed run keeps its saved config
         self.shape = ModelShape(config.vae.image_size, ACTION_DIM, config.vae.latent_dim)
         self.assembler = EpisodeAssembler()
@@ -75,6 +79,9 @@ class TrainerNode:
 
     def _publish_weights(self, bundle: WeightsBundle) -> None:
         self._weights.publish(weights_msg(self.transport, bundle, self.transport.now()))
+
+    def _publish_samples(self, grid: np.ndarray) -> None:
+        self._samples.publish(rgb_to_image(self.transport, grid, self.transport.now(), ""))
 
     def _publish_status(self) -> None:
         progress = self.trainer.progress

@@ -22,13 +22,14 @@ from pathlib import Path
 
 import numpy as np
 
+from rig_core.agent import RIGAgent
 from rig_core.checkpoint import load_checkpoint
 from rig_core.config import RigConfig, apply_overrides
 from rig_core.errors import RigError
 from rig_core.image_store import ImageStore
 from rig_core.learner import Learner
 from rig_core.replay import Episode
-from rig_core.reporting import MetricsCSV
+from rig_core.reporting import MetricsCSV, image_grid
 from rig_core.vae_training import PRETRAINED_VAE
 from rig_core.weights import WeightsBundle, pack_policy_weights
 from rig_trainer_node.assembler import AssembledEpisode
@@ -40,6 +41,8 @@ ACTION_DIM = 2
 POLL_S = 0.2
 """How long the idle training thread waits for an episode before checking for weights, status and stop."""
 LOSSES = ("critic_loss", "actor_loss", "vae_loss")
+IMAGINED_GOALS = 8
+"""Prior samples in the imagined-goals grid published after each VAE phase."""
 
 
 @dataclass(frozen=True)
@@ -69,10 +72,12 @@ class Trainer:
         on_error: Callable[[str], None],
         weights_every_s: float = 5.0,
         report_every_s: float = 1.0,
+        publish_samples: Callable[[np.ndarray], None] | None = None,
     ) -> None:
         """Resume from ``out/checkpoint`` (and the replay log) when it exists; its saved config then wins.
 
-        ``publish`` is called from the training thread; ``on_error`` gets a one-line description of a problem.
+        ``publish`` is called from the training thread; ``on_error`` gets a one-line description of a problem;
+        ``publish_samples``, from the training thread too, gets `imagined_goals_grid` after each VAE phase.
         """
         if config.oracle:
             raise RigError("the trainer node learns from images; the Oracle baseline is `rig train --oracle`")
@@ -95,7 +100,7 @@ class Trainer:
         self.images = ImageStore(out / "vae_images")
         self.versions = VersionCounter(out / "weights_version.json")
         self.metrics = MetricsCSV(out / "metrics.csv")
-        self._publish, self._on_error = publish, on_error
+        self._publish, self._on_error, self._publish_samples = publish, on_error, publish_samples
         self._weights_every_s, self._report_every_s = weights_every_s, report_every_s
         self._episodes: queue.Queue[AssembledEpisode] = queue.Queue()
         self._stop = threading.Event()
@@ -192,6 +197,11 @@ class Trainer:
             self._pretraining = False
         self.images.clear()
         self.log.info("VAE ready; TD3 trains on every episode from now on")
+        self._vae_phase_done()
+
+    def _vae_phase_done(self) -> None:
+        if self._publish_samples is not None:
+            self._publish_samples(imagined_goals_grid(self.learner.agent))
 
     def _store(self, episode: AssembledEpisode, finishing: bool = False) -> None:
         """Encode, persist and buffer an episode (it then owes its TD3 updates); online VAE phase and
@@ -205,7 +215,8 @@ class Trainer:
         self.log.debug("stored episode %d of %s (%d steps)", episode.episode_id, episode.robot_id, len(episode))
         if finishing:
             return
-        learner.maybe_vae_phase()
+        if learner.maybe_vae_phase():
+            self._vae_phase_done()
         if learner.due("last_checkpoint", self.config.train.checkpoint_every):
             self._checkpoint()
 
@@ -248,6 +259,13 @@ class Trainer:
         progress = self.progress
         self.metrics.append(asdict(progress) | {"wall_time_s": round(self.learner.counters.wall_time_s, 2)})
         self.log.info("checkpoint at %d env steps (%d episodes)", progress.env_steps, progress.episodes)
+
+
+def imagined_goals_grid(agent: RIGAgent) -> np.ndarray:
+    """One labelled row of decoded prior samples, each pixel 2x2; the same draws every time, so that grids of
+    successive VAE phases compare."""
+    goals = agent.decode(agent.sample_prior(IMAGINED_GOALS, np.random.default_rng(0)))
+    return image_grid([goals], labels=("imagined goals",))
 
 
 def trainer_config(base: RigConfig, seed: int, image_size: int, overrides: str, vae_from: str) -> RigConfig:
