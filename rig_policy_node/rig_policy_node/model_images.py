@@ -2,7 +2,7 @@
 camera frame, and a strip (frame | reconstruction | goal) that reads at a glance.
 
 They are made at a low rate right after a tick's command is out, and only for topics with a subscriber: nobody
-watching costs one matched-count query per period, and the VAE decode is skipped.
+watching costs a matched-count query per topic and tick, and the VAE decode is skipped.
 """
 
 from __future__ import annotations
@@ -71,6 +71,10 @@ class ModelImages:
         }
         self._due = time.monotonic()
 
+    def watched(self) -> list[str]:
+        """The image topics with a matched subscriber now."""
+        return [topic for topic, publisher in self._publishers.items() if publisher.get_subscription_count() > 0]
+
     def publish_if_due(self, stamp: Any, frame_id: str) -> list[str]:
         """Publish the images somebody subscribes to, of the newest frame (``stamp`` and ``frame_id`` are its own),
         if a period has passed; returns the topics published."""
@@ -78,10 +82,10 @@ class ModelImages:
         frame = self.controller.frame
         if now < self._due or frame is None:
             return []
-        self._due = now + self.period_s
-        wanted = [topic for topic, publisher in self._publishers.items() if publisher.get_subscription_count() > 0]
+        wanted = self.watched()
         if not wanted:
-            return []
+            return []  # asked again next tick: a new viewer gets its first images at once
+        self._due = now + self.period_s
         agent, controller = self.controller.agent, self.controller
         reconstruction = None
         if agent is not None and controller.decodes and (RECONSTRUCTION_TOPIC in wanted or STRIP_TOPIC in wanted):
