@@ -158,6 +158,11 @@ class PolicyController:
         """The newest camera frame at the model's size (None before the first)."""
         return self._frame
 
+    @property
+    def operator_goal(self) -> np.ndarray | None:
+        """The operator's goal image at the model's size (None: practising on imagined goals)."""
+        return self._operator_goal
+
     def goal_image(self) -> np.ndarray | None:
         """The goal as the model sees it: the operator's goal image at the model's size, else the imagined goal
         of this episode and weights, decoded by the VAE (None until one has been drawn, or without a decoder)."""

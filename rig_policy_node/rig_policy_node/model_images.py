@@ -14,7 +14,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from rig_policy_node.controller import Mode, PolicyController
+from rig_policy_node.controller import PolicyController
 from rig_transport import COMMAND, Publisher, Transport
 from rig_transport.images import rgb_to_image
 
@@ -86,14 +86,14 @@ class ModelImages:
         if not wanted:
             return []  # asked again next tick: a new viewer gets its first images at once
         self._due = now + self.period_s
-        agent, controller = self.controller.agent, self.controller
-        reconstruction = None
+        controller = self.controller
+        agent, reconstruction = controller.agent, None
         if agent is not None and controller.decodes and (RECONSTRUCTION_TOPIC in wanted or STRIP_TOPIC in wanted):
             reconstruction = agent.reconstruct(frame[None])[0]
         goal = controller.goal_image() if GOAL_TOPIC in wanted or STRIP_TOPIC in wanted else None
         strip = None
         if STRIP_TOPIC in wanted:
-            goal_label = "goal (operator)" if controller.mode is Mode.OPERATOR_GOAL else "goal (imagined)"
+            goal_label = "goal (operator)" if controller.operator_goal is not None else "goal (imagined)"
             panels = [("camera frame", frame), ("reconstruction", reconstruction), (goal_label, goal)]
             strip = strip_image(panels, frame.shape[0])
         images = {GOAL_TOPIC: goal, RECONSTRUCTION_TOPIC: reconstruction, STRIP_TOPIC: strip}
