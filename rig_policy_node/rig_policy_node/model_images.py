@@ -35,7 +35,7 @@ _BACKGROUND, _MISSING, _TEXT = 32, 96, (255, 255, 255)
 
 def upscale(image: np.ndarray) -> np.ndarray:
     """``image`` with every pixel VIEW_SCALE x VIEW_SCALE."""
-    return np.repeat(np.repeat(image, VIEW_SCALE, axis=0), VIEW_SCALE, axis=1)
+    return cv2.resize(image, None, fx=VIEW_SCALE, fy=VIEW_SCALE, interpolation=cv2.INTER_NEAREST)
 
 
 def panel_origin(index: int, size: int) -> tuple[int, int]:

@@ -21,7 +21,6 @@ from rig_policy_node.model_images import (
     VIEW_SCALE,
     VIEWING_QOS,
     panel_origin,
-    upscale,
 )
 from rig_transport import COMMAND, LATCHED, REPLAY, SENSOR_DATA, STATUS
 from rig_transport.images import image_to_rgb, rgb_to_image
@@ -70,6 +69,11 @@ def model_frame(sent: dict[tuple[int, int], np.ndarray], msg) -> np.ndarray:
 def panel(strip: np.ndarray, index: int) -> np.ndarray:
     row, column = panel_origin(index, SIZE)
     return strip[row : row + SIZE * VIEW_SCALE, column : column + SIZE * VIEW_SCALE]
+
+
+def upscale(image: np.ndarray) -> np.ndarray:
+    """What a strip panel shows of an image: each pixel VIEW_SCALE x VIEW_SCALE."""
+    return np.repeat(np.repeat(image, VIEW_SCALE, axis=0), VIEW_SCALE, axis=1)
 
 
 def close(actual: np.ndarray, expected: np.ndarray) -> bool:
