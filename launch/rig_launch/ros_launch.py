@@ -3,7 +3,8 @@
 Every node gets the same parameter file (``params_file:=``, default: the installed ``config/rig_params.yaml``),
 the graph's parameters over it (`rig_launch.graph.graph_parameters`, with ``robot_id:=`` and, for graphs with
 the Intera driver, ``robot_host:=``) and the log level (``log_level:=``), exactly as `rig up` starts them
-without ROS 2.
+without ROS 2. ``record:=true`` records every RIG topic with ``ros2 bag record -s mcap`` (into ``record_dir:=``,
+default rosbag2's timestamped directory), as `rig up --record DIR` does with `rig record`.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from launch import LaunchContext, LaunchDescription
-from launch.actions import DeclareLaunchArgument, LogInfo, OpaqueFunction, SetEnvironmentVariable
+from launch.actions import DeclareLaunchArgument, ExecuteProcess, LogInfo, OpaqueFunction, SetEnvironmentVariable
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
 from rig_launch.graph import GRAPHS, SAWYER_DRIVER, graph_parameters, ros1_master_uri, speaks_ros1
+from rig_launch.topics import ros2_bag_record_command
 
 
 def _nodes(context: LaunchContext, graph_name: str) -> list[Any]:
@@ -40,6 +42,9 @@ def _nodes(context: LaunchContext, graph_name: str) -> list[Any]:
                             arguments=["--ros-args", "--log-level", LaunchConfiguration("log_level")],
                             additional_env={"RIG_TRANSPORT": "dds"} if speaks_ros1(spec, parameters[spec.name]) else None,
                             output="screen", emulate_tty=True))  # fmt: skip
+    if LaunchConfiguration("record").perform(context).strip().lower() in ("true", "1", "yes"):
+        actions.append(ExecuteProcess(cmd=ros2_bag_record_command(LaunchConfiguration("record_dir").perform(context)),
+                                      name="recorder", output="screen"))  # fmt: skip
     return actions
 
 
@@ -55,6 +60,10 @@ def graph_launch_description(graph_name: str, note: str) -> LaunchDescription:
         DeclareLaunchArgument("log_level", default_value="info", description="debug, info, warn, error or fatal"),
         DeclareLaunchArgument("robot_id", default_value=graph.robot_id or "",
                               description="robot id of the policy and the robot driver (empty: the parameter file's)"),
+        DeclareLaunchArgument("record", default_value="false",
+                              description="true: record every RIG topic (ros2 bag record -s mcap) while the graph runs"),
+        DeclareLaunchArgument("record_dir", default_value="",
+                              description="the new bag directory of record:=true (empty: rosbag2_<date>-<time>)"),
     ]  # fmt: skip
     if graph.has(SAWYER_DRIVER.name):
         arguments.append(DeclareLaunchArgument(

@@ -9,6 +9,7 @@ topics, and stops every node cleanly on Ctrl-C (SIGINT to each, then SIGTERM and
     rig up real --robot-host sawyer.local     # the Intera driver on the robot's ROS 1 master (http://HOST:11311)
     rig up gazebo                             # ... on sawyer_simulator's master (default localhost)
     rig up real --robot-host sawyer.local --dry-run   # print the command lines, start nothing
+    rig up sim --record bags/lab1             # ... and record every RIG topic (`rig record`) while it runs
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from rig_transport.scripts import find_script
 STOP_GRACE_S = 20.0
 """How long a node may take to shut down cleanly (the trainer writes a checkpoint) before it is terminated."""
 POLL_S = 0.5
+RECORDER = NodeSpec("rig", "rig_launch.record", "recorder")
+"""`rig record` as one more process of the graph (`rig up --record DIR`), stopped with the nodes."""
 
 
 class UpError(Exception):
@@ -93,9 +96,10 @@ class Plan:
 
 
 def plan(graph: Graph, params_file: Path, sets: dict[str, dict[str, str]], robot_id: str | None = None,
-         robot_host: str | None = None) -> Plan:  # fmt: skip
+         robot_host: str | None = None, record: Path | None = None) -> Plan:  # fmt: skip
     """The graph's parameters (`graph_parameters`) under the ``--set`` items, as ``-p`` overrides of each node;
-    a ROS 1 master URI among them is every node's ROS_MASTER_URI too (the camera's ``ros1:`` source needs it)."""
+    a ROS 1 master URI among them is every node's ROS_MASTER_URI too (the camera's ``ros1:`` source needs it).
+    With ``record``, the recorder writes every RIG topic into that bag directory."""
     try:
         parameters = graph_parameters(graph, robot_id, robot_host)
     except ValueError as error:
@@ -107,6 +111,8 @@ def plan(graph: Graph, params_file: Path, sets: dict[str, dict[str, str]], robot
     for spec in graph.nodes:  # every script found before any node starts
         overrides = {name: json.dumps(value) for name, value in parameters[spec.name].items()} | sets[spec.name]
         commands.append((spec, node_command(spec, params_file, overrides)))
+    if record is not None:
+        commands.append((RECORDER, [sys.executable, "-m", RECORDER.executable, "--out", str(record)]))
     return Plan(commands, environment)
 
 
@@ -222,6 +228,9 @@ def parser() -> argparse.ArgumentParser:
     result.add_argument("--robot-id", help="the robot id of the policy and the driver (default: the graph's, "
                                            + ", ".join(f"{n} {g.robot_id}" for n, g in GRAPHS.items() if g.robot_id)
                                            + "; sim, the parameter file's)")
+    result.add_argument("--record", type=Path, metavar="DIR",
+                        help="record every RIG topic into this new rosbag2 MCAP bag directory while the graph runs "
+                             "(as rig record --out DIR)")
     result.add_argument("--dry-run", action="store_true", help="print each node's command line; start nothing")
     result.add_argument("--log-dir", type=Path, default=Path("runs/up/logs"),
                         help="one log file per node (default: %(default)s)")
@@ -235,7 +244,10 @@ def main(argv: list[str] | None = None) -> int:
     graph = GRAPHS[args.graph]
     try:
         input_file(args.params, "--params")
-        launch = plan(graph, args.params.resolve(), parse_sets(args.set, graph), args.robot_id, args.robot_host)
+        if args.record is not None and args.record.exists():
+            raise UpError(f"--record {args.record} exists already; a recording goes into a new directory")
+        launch = plan(graph, args.params.resolve(), parse_sets(args.set, graph), args.robot_id, args.robot_host,
+                      args.record)  # fmt: skip
         if args.dry_run:
             print("\n".join([*(f"{key}={value}" for key, value in launch.environment.items()),
                               *(shlex.join(command) for _, command in launch.commands)]))  # fmt: skip

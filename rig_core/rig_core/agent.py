@@ -13,6 +13,7 @@ import torch
 
 from rig_core.checkpoint import load_module, load_optimizer, module_tensors, optimizer_tensors
 from rig_core.config import RigConfig
+from rig_core.optim import adam
 from rig_core.prior import LatentPrior
 from rig_core.replay import RelabelledBatch
 from rig_core.td3 import TD3, TD3Stats, TransitionBatch
@@ -39,7 +40,7 @@ class RIGAgent:
         else:
             vae_cfg = config.vae
             self.vae = ConvVAE(vae_cfg.image_size, vae_cfg.latent_dim, vae_cfg.min_variance).to(self.device)
-            self.vae_optimizer = torch.optim.Adam(self.vae.parameters(), lr=vae_cfg.lr)
+            self.vae_optimizer = adam(self.vae.parameters(), vae_cfg.lr, self.device)
             self.obs_dim = vae_cfg.latent_dim
         self.action_dim = action_dim
         self.prior = LatentPrior.standard(self.obs_dim)

@@ -2,11 +2,13 @@
 
 rig train --task visual-reacher --env-steps 10000 --seed 0 --out runs/reacher
 rig train --resume runs/reacher [--env-steps 20000]
+rig train --from-bag bags/lab1 --out runs/offline [--set train.vae_from=runs/trainer]   # from a recording
 rig eval --checkpoint runs/reacher --episodes 20 [--goal-image goal.png]
 rig export --checkpoint runs/reacher --out reacher_policy.safetensors   # for policy nodes (weights_file)
 rig up sim                     # the ROS node graph without ROS (needs the `rig` bringup package, ./launch)
 rig goal goal.png | --capture | --clear                                # the operator's goal image
 rig stop [--release]                                                   # hold the arm still (operator stop)
+rig record --out bags/lab1 [--topics ...]                              # the graph's topics into a rosbag2 MCAP bag
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import NoReturn
 
 import numpy as np
 
-from rig_core.config import RelabelStrategy, apply_overrides, task_config
+from rig_core.config import RelabelStrategy, RigConfig, apply_overrides, task_config
 from rig_core.envs import TASK_NAMES
 from rig_core.errors import RigError, wraps_interrupt
 from rig_core.files import describe, input_dir, output_file, writing
@@ -67,6 +69,8 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, help="random seed (default: 0)")
     train.add_argument("--out", type=Path, help="new output directory")
     train.add_argument("--resume", type=Path, metavar="DIR", help="continue the interrupted run in DIR")
+    train.add_argument("--from-bag", type=Path, metavar="DIR",
+                       help="train on the transitions of a recording (rig record) instead of a simulated task")
     train.add_argument("--oracle", action="store_true", default=None, help="train on the true state instead of VAE latents")
     train.add_argument("--relabel", choices=[s.value for s in RelabelStrategy], help="goal relabelling (default: rig)")
     train.add_argument("--image-size", type=int, choices=(84, 48), help="camera image size (default: 84)")
@@ -95,12 +99,13 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("up", help="start the node graph without ROS (see rig up --help)")
     commands.add_parser("goal", help="set, capture or clear the robot's goal image (see rig goal --help)")
     commands.add_parser("stop", help="hold the robot arm still, or release it (see rig stop --help)")
+    commands.add_parser("record", help="record the graph's topics into a rosbag2 MCAP bag (see rig record --help)")
     return parser
 
 
 RESUME_REFUSES = ("out", "task", "seed", "oracle", "relabel", "image_size", "set")
 """`rig train` options (default None: given or not) that a resumed run, which keeps its saved config, refuses."""
-BRINGUP_COMMANDS = ("up", "goal", "stop")
+BRINGUP_COMMANDS = ("up", "goal", "stop", "record")
 """Subcommands that live in the bringup package (`rig_launch`), so that rig_core knows nothing of nodes."""
 
 
@@ -134,6 +139,8 @@ def _train(args: argparse.Namespace) -> dict:
         if given:
             raise RigError(f"{', '.join(given)} cannot change a resumed run, which continues with its saved config "
                            "(only --env-steps, --device and --no-progress go with --resume)")  # fmt: skip
+        if args.from_bag is not None:
+            raise RigError("--from-bag starts a new run in --out; --resume continues one")
         return resume(args.resume, args.env_steps, _device(args.device), not args.no_progress)
     if args.out is None:
         raise RigError("give --out DIR for a new run (or --resume DIR to continue one)")
@@ -145,7 +152,22 @@ def _train(args: argparse.Namespace) -> dict:
     if args.image_size is not None:
         overrides.append(f"vae.image_size={args.image_size}")
     config = apply_overrides(task_config(args.task or "visual-reacher"), overrides)
+    if args.from_bag is not None:
+        return _train_from_bag(args, config)
     return train(config, args.out, _device(args.device), not args.no_progress)
+
+
+def _train_from_bag(args: argparse.Namespace, config: RigConfig) -> dict:
+    """The trainer node's learning on a recording's transitions (it reads bags: imported here, not at start-up)."""
+    if args.env_steps is not None or args.oracle or args.device != "auto":
+        raise RigError("--from-bag trains as the trainer node does, on the recording's env steps, with images, on the "
+                       "CPU: --env-steps, --oracle and --device do not apply")  # fmt: skip
+    input_dir(args.from_bag, "--from-bag")
+    try:
+        from rig_trainer_node.from_bag import train_from_bag
+    except ImportError:
+        raise RigError("--from-bag needs the trainer node: pip install -e ./rig_transport -e ./rig_trainer_node") from None
+    return train_from_bag(args.from_bag, args.out, config)
 
 
 def _run_dir(checkpoint: Path) -> Path:

@@ -7,12 +7,16 @@ import io
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from rig_core.files import write_atomic, write_bytes
 from rig_core.images import write_rgb
+
+if TYPE_CHECKING:
+    from rig_core.agent import RIGAgent
 
 
 class MetricsCSV:
@@ -84,14 +88,9 @@ def plot_learning_curve(rows: list[dict[str, float]], metrics: Sequence[str], pa
     write_bytes(path, png.getvalue())
 
 
-def save_image_grid(rows: Sequence[np.ndarray], path: Path, scale: int = 2, labels: Sequence[str] = ()) -> None:
-    """Save rows of uint8 RGB images (each row an (N, H, W, 3) array, same N) as one PNG (see `image_grid`)."""
-    write_rgb(path, image_grid(rows, scale, labels))
-
-
 def image_grid(rows: Sequence[np.ndarray], scale: int = 2, labels: Sequence[str] = ()) -> np.ndarray:
-    """Rows of uint8 RGB images (each row an (N, H, W, 3) array, same N) as one uint8 RGB image, each pixel
-    ``scale`` x ``scale``; ``labels``, one per row, are written in a white margin on the left."""
+    """Rows of uint8 RGB images (each row an (N, H, W, 3) array, same N) as one image, each pixel ``scale`` x
+    ``scale``; ``labels``, one per row, are written in a white margin on the left."""
     if labels and len(labels) != len(rows):
         raise ValueError(f"{len(labels)} labels for {len(rows)} rows")
     strips = [np.concatenate(list(row), axis=1) for row in rows]
@@ -99,6 +98,18 @@ def image_grid(rows: Sequence[np.ndarray], scale: int = 2, labels: Sequence[str]
     if labels:
         grid = np.concatenate([_label_margin(labels, grid.shape[0] // len(rows)), grid], axis=1)
     return grid
+
+
+def save_image_grid(rows: Sequence[np.ndarray], path: Path, scale: int = 2, labels: Sequence[str] = ()) -> None:
+    """`image_grid` saved as a PNG."""
+    write_rgb(path, image_grid(rows, scale, labels))
+
+
+def vae_grid(agent: RIGAgent, images: np.ndarray, source: str) -> np.ndarray:
+    """Labelled rows: ``images`` (from ``source``), their VAE reconstructions and as many imagined goals (decoded
+    prior samples, the same draws every time so grids compare across a run)."""
+    imagined = agent.decode(agent.sample_prior(len(images), np.random.default_rng(0)))
+    return image_grid([images, agent.reconstruct(images), imagined], labels=(source, "reconstructions", "imagined goals"))
 
 
 def _label_margin(labels: Sequence[str], row_height: int) -> np.ndarray:

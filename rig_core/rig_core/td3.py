@@ -16,6 +16,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from rig_core.config import TD3Config
+from rig_core.optim import adam
 
 
 class TransitionBatch(NamedTuple):
@@ -80,9 +81,9 @@ class TD3:
         self.actor_target = copy.deepcopy(self.actor)
         self.critic1_target = copy.deepcopy(self.critic1)
         self.critic2_target = copy.deepcopy(self.critic2)
-        self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=config.lr)
+        self.actor_optimizer = adam(self.actor.parameters(), config.lr, self.device)
         critic_params = list(self.critic1.parameters()) + list(self.critic2.parameters())
-        self.critic_optimizer = torch.optim.Adam(critic_params, lr=config.lr)
+        self.critic_optimizer = adam(critic_params, config.lr, self.device)
         self.updates = 0
 
     @torch.no_grad()
@@ -114,8 +115,10 @@ class TD3:
         actor_loss = float("nan")
         if self.updates % cfg.policy_delay == 0:
             loss = -self.critic1(batch.obs, batch.goal, self.actor(batch.obs, batch.goal)).mean()
-            self.actor_optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            actor_params = list(self.actor.parameters())
+            # Gradients of the actor's parameters only: backward() would also fill critic1's, for nothing
+            for param, grad in zip(actor_params, torch.autograd.grad(loss, actor_params)):
+                param.grad = grad
             self.actor_optimizer.step()
             actor_loss = loss.item()
             self._soft_update()
@@ -123,14 +126,12 @@ class TD3:
 
     @torch.no_grad()
     def _soft_update(self) -> None:
-        tau = self.config.tau
-        for net, target in (
-            (self.actor, self.actor_target),
-            (self.critic1, self.critic1_target),
-            (self.critic2, self.critic2_target),
-        ):
-            for param, target_param in zip(net.parameters(), target.parameters()):
-                target_param.lerp_(param, tau)
+        """Polyak targets: every target tensor moves tau of the way to its network's, in one multi-tensor call
+        (torch's own EMA helper, swa_utils.get_ema_multi_avg_fn, uses the same _foreach_lerp_)."""
+        pairs = [(self.actor, self.actor_target), (self.critic1, self.critic1_target), (self.critic2, self.critic2_target)]
+        targets = [param for _, target in pairs for param in target.parameters()]
+        sources = [param for net, _ in pairs for param in net.parameters()]
+        torch._foreach_lerp_(targets, sources, self.config.tau)
 
     def modules(self) -> dict[str, nn.Module]:
         """Every network by checkpoint name."""

@@ -2,6 +2,7 @@
 
 Output directory:
   metrics.csv          one row per evaluation (env_steps, wall time, losses, final distances)
+  tensorboard/         the same rows and the vae_samples grids as TensorBoard event files
   learning_curve.png   final distances against env steps
   vae_samples.png      labelled rows: replay images (exploration images until TD3 starts), their VAE
                        reconstructions, imagined goals (decoded prior samples)
@@ -18,6 +19,7 @@ work and ends exactly as the uninterrupted run would have.
 from __future__ import annotations
 
 import ctypes
+import functools
 import sys
 from collections import defaultdict
 from dataclasses import replace
@@ -33,10 +35,12 @@ from rig_core.errors import RigError, wraps_interrupt
 from rig_core.evaluation import PRIMARY_METRIC, evaluate, observe
 from rig_core.files import input_dir, output_dir
 from rig_core.image_store import ImageStore
+from rig_core.images import write_rgb
 from rig_core.learner import Counters, Learner
 from rig_core.noise import OUNoise
 from rig_core.replay import Episode
-from rig_core.reporting import MetricsCSV, plot_learning_curve, save_image_grid
+from rig_core.reporting import MetricsCSV, plot_learning_curve, vae_grid
+from rig_core.tensorboard_log import TensorBoardLog
 from rig_core.vae_training import collect_vae_images
 
 EVAL_SEED_OFFSET = 1_000_003
@@ -59,6 +63,12 @@ class Run:
     @property
     def counters(self) -> Counters:
         return self.learner.counters
+
+    @functools.cached_property
+    def tensorboard(self) -> TensorBoardLog:
+        """Opened when training starts (after a resume's restore, before anything moves on): TensorBoard then hides
+        what was logged after the checkpoint, as the metrics rows dropped."""
+        return TensorBoardLog(self.out, purge_after=self.counters.last_eval)
 
     def restore(self) -> None:
         """Continue from out/checkpoint and every episode in the replay log (none is lost). Metrics rows written
@@ -84,6 +94,7 @@ class Run:
         """Run to `config.train.env_steps`; returns the last evaluation's metrics. Marks the run after each step of
         its loop (episode, online VAE phase, evaluation), so an interrupt loses at most the step it was in."""
         learner = self.learner
+        _ = self.tensorboard  # opened now: its purge point is the restored run's last evaluation
         if not self.config.oracle and not self.counters.vae_pretrained:
             self._pretrain_vae()
         ImageStore(self.out / "vae_images").clear()  # its images are in the VAE now (any an interrupt left)
@@ -172,6 +183,7 @@ class Run:
             row[name] = learner.pop_recent(name)
         row |= metrics
         self.metrics.append(row)
+        self.tensorboard.scalars(row)
         self.counters.last_eval = self.counters.env_steps
         self.learner.mark()
         distance_names = [name for name in metrics if name.startswith("final_") and name != "final_latent_distance"]
@@ -183,9 +195,9 @@ class Run:
         return metrics
 
     def _save_vae_grid(self, images: np.ndarray, source: str) -> None:
-        imagined = self.agent.decode(self.agent.sample_prior(len(images), np.random.default_rng(0)))
-        save_image_grid([images, self.agent.reconstruct(images), imagined], self.out / "vae_samples.png",
-                        labels=(source, "reconstructions", "imagined goals"))  # fmt: skip
+        grid = vae_grid(self.agent, images, source)
+        write_rgb(self.out / "vae_samples.png", grid)
+        self.tensorboard.image("vae/samples", grid, self.counters.env_steps)
 
 
 def train(config: RigConfig, out: Path, device: str = "cpu", progress: bool = True) -> dict[str, float]:
@@ -229,6 +241,8 @@ def _execute(run: Run, restore: bool) -> dict[str, float]:
             raise
     finally:
         run.env.close()
+        if "tensorboard" in vars(run):  # opened
+            run.tensorboard.close()
 
 
 

@@ -28,6 +28,7 @@ DEFAULTS: dict[str, Any] = {
     "status_rate_hz": 1.0,
     "vae_from": "",
     "config_overrides": "",
+    "from_bag": "",
 }
 
 
@@ -51,12 +52,27 @@ class TrainerNode:
         config = self.trainer.config  # a resumed run keeps its saved config
         self.shape = ModelShape(config.vae.image_size, ACTION_DIM, config.vae.latent_dim)
         self.assembler = EpisodeAssembler()
+        if params["from_bag"]:
+            self._preload(Path(params["from_bag"]))
         transport.create_subscription("/rig/replay/transitions", "rig_msgs/msg/Transition", REPLAY, self._on_transition)
         transport.create_timer(1.0 / params["status_rate_hz"], self._publish_status)
         self.log.info("task %s, %dx%d images, out_dir %s; %s", config.task, self.shape.image_size, self.shape.image_size,
                       params["out_dir"], "VAE pretrained" if self.trainer.pretrained else
                       f"gathering {config.vae.num_images} random-exploration images for the VAE")  # fmt: skip
         self.trainer.start()
+
+    def _preload(self, bag: Path) -> None:
+        """Train on a recording's transitions before taking live ones (a new run only: a resumed one holds them)."""
+        counters = self.trainer.learner.counters
+        if counters.env_steps or self.trainer.images.count:
+            self.log.warning("from_bag %s ignored: out_dir %s holds a run already (%d env steps, %d VAE images)",
+                             bag, self.trainer.out, counters.env_steps, self.trainer.images.count)  # fmt: skip
+            return
+        # Imported here: reading bags needs rosbags and cyclonedds (rig_transport's PyPI packages), which a ROS 2 build
+        # running the rclpy backend may lack; only a node given from_bag needs them.
+        from rig_trainer_node.from_bag import preload
+
+        preload(self.trainer, bag, self.log)
 
     def _error(self, message: str) -> None:
         """Record a problem for the status (any thread)."""

@@ -16,20 +16,20 @@ import math
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
-from rig_core.agent import RIGAgent
 from rig_core.checkpoint import load_checkpoint
 from rig_core.config import RigConfig, apply_overrides
 from rig_core.errors import RigError
 from rig_core.image_store import ImageStore
 from rig_core.learner import Learner
 from rig_core.replay import Episode
-from rig_core.reporting import MetricsCSV, image_grid
+from rig_core.reporting import MetricsCSV, vae_grid
+from rig_core.tensorboard_log import TensorBoardLog
 from rig_core.vae_training import PRETRAINED_VAE
 from rig_core.weights import WeightsBundle, pack_policy_weights
 from rig_trainer_node.assembler import AssembledEpisode
@@ -41,8 +41,6 @@ ACTION_DIM = 2
 POLL_S = 0.2
 """How long the idle training thread waits for an episode before checking for weights, status and stop."""
 LOSSES = ("critic_loss", "actor_loss", "vae_loss")
-IMAGINED_GOALS = 8
-"""Prior samples in the imagined-goals grid published after each VAE phase."""
 
 
 @dataclass(frozen=True)
@@ -77,7 +75,7 @@ class Trainer:
         """Resume from ``out/checkpoint`` (and the replay log) when it exists; its saved config then wins.
 
         ``publish`` is called from the training thread; ``on_error`` gets a one-line description of a problem;
-        ``publish_samples``, from the training thread too, gets `imagined_goals_grid` after each VAE phase.
+        ``publish_samples``, from the training thread too, gets the VAE grid (`vae_grid`) after each VAE phase.
         """
         if config.oracle:
             raise RigError("the trainer node learns from images; the Oracle baseline is `rig train --oracle`")
@@ -100,6 +98,7 @@ class Trainer:
         self.images = ImageStore(out / "vae_images")
         self.versions = VersionCounter(out / "weights_version.json")
         self.metrics = MetricsCSV(out / "metrics.csv")
+        self.tensorboard = TensorBoardLog(out)
         self._publish, self._on_error, self._publish_samples = publish, on_error, publish_samples
         self._weights_every_s, self._report_every_s = weights_every_s, report_every_s
         self._episodes: queue.Queue[AssembledEpisode] = queue.Queue()
@@ -138,6 +137,7 @@ class Trainer:
         self._take_episodes(block=False)
         if self.pretrained:
             self._checkpoint()
+        self.tensorboard.close()
 
     # ----- the training thread ---------------------------------------------------------------------------
     def _run(self) -> None:
@@ -149,14 +149,30 @@ class Trainer:
                 self._on_error(f"training step failed: {error}")
                 self._stop.wait(1.0)
 
+    def learn_from(self, episodes: Iterable[AssembledEpisode]) -> int:
+        """Take recorded episodes in order, as the training thread takes live ones arriving one by one: their images
+        until the VAE pretrains, then the replay buffer, each episode's TD3 updates trained before the next one is
+        taken; then checkpoint. Call it before start(). Returns the number of episodes taken."""
+        taken = 0
+        for episode in episodes:
+            self._pretrain_if_ready()
+            if self.pretrained:
+                self._store(episode)
+                while self._owed:
+                    self._train_one()
+            else:
+                self._gather(episode)
+            taken += 1
+        self._pretrain_if_ready()
+        if self.pretrained:
+            self._checkpoint()
+        return taken
+
     def _work(self) -> None:
-        if not self.pretrained and self._ready_to_pretrain():
-            self._pretrain()
+        self._pretrain_if_ready()
         self._take_episodes(block=self._owed == 0)
         if self._owed and not self._stop.is_set():
-            learner = self.learner
-            learner.train_td3(learner.counters.env_steps - self._owed + 1)
-            self._owed -= 1
+            self._train_one()
         self._maybe_publish()
         if time.monotonic() - self._reported_at >= self._report_every_s:
             self._report()
@@ -180,6 +196,15 @@ class Trainer:
         self.log.info("random-exploration images: %d of the %d the VAE pretrains on",
                       self.images.count, self.config.vae.num_images)  # fmt: skip
 
+    def _train_one(self) -> None:
+        """One env step's TD3 updates, of the oldest env step still owed."""
+        self.learner.train_td3(self.learner.counters.env_steps - self._owed + 1)
+        self._owed -= 1
+
+    def _pretrain_if_ready(self) -> None:
+        if not self.pretrained and self._ready_to_pretrain():
+            self._pretrain()
+
     def _ready_to_pretrain(self) -> bool:
         return self.config.train.vae_from is not None or self.images.count >= self.config.vae.num_images
 
@@ -195,13 +220,10 @@ class Trainer:
             self.learner.pretrain_vae(images)
         finally:
             self._pretraining = False
+        if len(images):
+            self._log_vae_images(images[:8], "exploration images")
         self.images.clear()
         self.log.info("VAE ready; TD3 trains on every episode from now on")
-        self._vae_phase_done()
-
-    def _vae_phase_done(self) -> None:
-        if self._publish_samples is not None:
-            self._publish_samples(imagined_goals_grid(self.learner.agent))
 
     def _store(self, episode: AssembledEpisode, finishing: bool = False) -> None:
         """Encode, persist and buffer an episode (it then owes its TD3 updates); online VAE phase and
@@ -216,7 +238,7 @@ class Trainer:
         if finishing:
             return
         if learner.maybe_vae_phase():
-            self._vae_phase_done()
+            self._log_vae_images(learner.buffer.sample_images(8, np.random.default_rng(0)), "replay images")
         if learner.due("last_checkpoint", self.config.train.checkpoint_every):
             self._checkpoint()
 
@@ -234,14 +256,23 @@ class Trainer:
         self.log.info("published weights version %d (%d TD3 updates, %d VAE steps)", bundle.version, *state)
         self._report()
 
+    def _log_vae_images(self, images: np.ndarray, source: str) -> None:
+        """After a VAE phase: the grid of ``images``, their reconstructions and imagined goals, to TensorBoard and
+        to ``publish_samples``."""
+        grid = vae_grid(self.learner.agent, images, source)
+        self.tensorboard.image("vae/samples", grid, self.learner.counters.env_steps)
+        if self._publish_samples is not None:
+            self._publish_samples(grid)
+
     def _report(self) -> None:
-        """Replace the Progress snapshot; losses are means since the previous report (kept when none came)."""
+        """Replace the Progress snapshot (and log it to TensorBoard when training moved on); losses are means since
+        the previous report (kept when none came)."""
         learner = self.learner
         for name in LOSSES:
             value = learner.pop_recent(name)
             if not math.isnan(value):
                 self._losses[name] = value
-        self.progress = Progress(
+        progress = Progress(
             env_steps=learner.counters.env_steps,
             episodes=learner.counters.episodes,
             replay_size=len(learner.buffer),
@@ -250,6 +281,9 @@ class Trainer:
             weights_version=self.versions.value,
             **self._losses,
         )
+        if (self.progress.env_steps, self.progress.gradient_steps) != (progress.env_steps, progress.gradient_steps):
+            self.tensorboard.scalars(asdict(progress))
+        self.progress = progress
         self._reported_at = time.monotonic()
 
     def _checkpoint(self) -> None:
@@ -259,13 +293,6 @@ class Trainer:
         progress = self.progress
         self.metrics.append(asdict(progress) | {"wall_time_s": round(self.learner.counters.wall_time_s, 2)})
         self.log.info("checkpoint at %d env steps (%d episodes)", progress.env_steps, progress.episodes)
-
-
-def imagined_goals_grid(agent: RIGAgent) -> np.ndarray:
-    """One labelled row of decoded prior samples, each pixel 2x2; the same draws every time, so that grids of
-    successive VAE phases compare."""
-    goals = agent.decode(agent.sample_prior(IMAGINED_GOALS, np.random.default_rng(0)))
-    return image_grid([goals], labels=("imagined goals",))
 
 
 def trainer_config(base: RigConfig, seed: int, image_size: int, overrides: str, vae_from: str) -> RigConfig:

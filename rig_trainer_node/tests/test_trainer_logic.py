@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 import pytest
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from transitions import LATENT_DIM, SIZE, TINY, episode, frame, transition
 
 from rig_core.config import task_config
@@ -132,6 +133,12 @@ def test_trainer_pretrains_then_stores_trains_checkpoints_and_resumes(tmp_path):
     trainer.stop()
     assert not errors
     assert (tmp_path / "checkpoint" / "state.json").is_file() and (tmp_path / "metrics.csv").is_file()
+    events = EventAccumulator(str(tmp_path / "tensorboard"))  # TensorBoard's reader: status numbers, the VAE grid
+    events.Reload()
+    replay_size = events.Scalars("progress/replay_size")
+    assert (replay_size[-1].step, replay_size[-1].value) == (40, 40) and events.Scalars("train/critic_loss")
+    [grid] = events.Images("vae/samples")  # after pretraining: three labelled rows of eight images
+    assert grid.step == 0 and grid.width > 3 * grid.height > 0
     last = published[-1].version
 
     resumed = make()

@@ -13,7 +13,6 @@ from transitions import TINY, episode, transition
 from rig_core.agent import RIGAgent
 from rig_core.config import RigConfig
 from rig_core.weights import WeightsBundle, load_policy_weights
-from rig_trainer_node.trainer import IMAGINED_GOALS
 from rig_transport import LATCHED, REPLAY, STATUS
 from rig_transport.images import image_to_rgb
 
@@ -51,12 +50,14 @@ def test_trainer_node_pretrains_publishes_rejects_and_survives_a_crash(test_node
     agent = RIGAgent(config, 0, 2)
     load_policy_weights(agent, bundle)  # raises if anything does not fit
 
-    # After the VAE phase: its imagined goals, decoded prior samples (the weights' VAE and prior), each pixel 2x2.
-    grid = image_to_rgb(samples.wait_for(lambda m: True, "the imagined goals after pretraining", trainer))
-    goals = agent.decode(agent.sample_prior(IMAGINED_GOALS, np.random.default_rng(0)))
+    # After the VAE phase: 8 exploration images, their reconstructions and, in the last row, 8 imagined goals
+    # (decoded prior samples of the weights' VAE and prior, the same draws every time), each pixel 2x2, labelled.
+    grid = image_to_rgb(samples.wait_for(lambda m: True, "the VAE grid after pretraining", trainer))
+    goals = agent.decode(agent.sample_prior(8, np.random.default_rng(0)))
     expected = np.repeat(np.repeat(np.concatenate(list(goals), axis=1), 2, axis=0), 2, axis=1)
-    assert grid.shape[0] == expected.shape[0] and grid.shape[1] > expected.shape[1]  # a label on the left
-    assert np.abs(grid[:, -expected.shape[1] :].astype(int) - expected).max() <= 1  # float rounding across processes
+    assert grid.shape[0] == 3 * expected.shape[0] and grid.shape[1] > expected.shape[1]  # labels on the left
+    shown = grid[-expected.shape[0] :, -expected.shape[1] :].astype(int)
+    assert np.abs(shown - expected).max() <= 1  # float rounding across processes
 
     bad_image = transport.new("sensor_msgs/msg/Image", height=32, width=32, encoding="rgb8", step=96, data=bytes(32 * 96))
     transitions.publish(transition(transport, "sawyer_b", 0, 0, HORIZON, observation=bad_image))

@@ -2,8 +2,9 @@
 
 Topics are ``rt/<topic>``, types come from :mod:`rig_transport.dds_types`, QoS is mapped the way
 rmw_cyclonedds_cpp maps it, and every writer and reader carries ``typehash=RIHS01_<hex>;`` in USER_DATA,
-so ROS 2 nodes on rmw_cyclonedds_cpp exchange messages with these nodes. All callbacks and timers run on
-one executor thread, which ``spin()`` starts; the calling thread waits there, handling SIGINT/SIGTERM.
+so ROS 2 nodes on rmw_cyclonedds_cpp exchange messages with these nodes. Each node announces itself and its
+endpoints on ``ros_discovery_info`` (:mod:`rig_transport.dds_graph`), so ROS 2 tools list it. All callbacks and
+timers run on one executor thread, which ``spin()`` starts; the calling thread waits there, handling SIGINT/SIGTERM.
 
 Environment: ``ROS_DOMAIN_ID`` (default 0), ``CYCLONEDDS_URI`` (Cyclone's own configuration), and
 ``RIG_DDS_LOOPBACK=1`` to keep all traffic on the loopback interface (tests, one-machine runs) when
@@ -41,6 +42,13 @@ from cyclonedds.sub import DataReader
 from cyclonedds.topic import Topic
 from cyclonedds.util import duration
 
+from rig_transport.dds_graph import (
+    DISCOVERY_QOS,
+    DISCOVERY_TYPE,
+    ROOT_NAMESPACE,
+    GraphAnnouncer,
+    participant_qos,
+)
 from rig_transport.dds_types import MessageTypes, default_types
 from rig_transport.interface import (
     QoSProfile,
@@ -166,12 +174,15 @@ class DDSTransport(Transport):
     def __init__(self, node_name: str, argv: Sequence[str] | None = None, types: MessageTypes | None = None) -> None:
         ros_args = parse_ros_args(sys.argv if argv is None else argv)
         self.node_name = node_name = ros_args.node_name or node_name
+        self.node_namespace = ROOT_NAMESPACE  # the only namespace parse_ros_args accepts (__ns:=/)
         self.logger = _node_logger(node_name, ros_args.log_level)
         self._user_values = user_values(ros_args, node_name)
         self._declared: set[str] = set()
         self._types = types or default_types()
         use_loopback_if_requested()
-        self._participant = DomainParticipant(domain_id())
+        self._participant = DomainParticipant(domain_id(), qos=participant_qos())
+        discovery_qos = dds_qos(DISCOVERY_QOS, self._types.type_hash(DISCOVERY_TYPE), writer=True)
+        self._graph = GraphAnnouncer(self._participant, self._types, discovery_qos, node_name, self.node_namespace)
         # Wake-ups go through a guard condition: WaitSet.set_trigger does not end a wait in cyclonedds 11,
         # and a waitset with nothing attached returns at once, which would make the executor loop spin.
         self._wakeup = GuardCondition(self._participant)
@@ -192,12 +203,14 @@ class DDSTransport(Transport):
         dds_topic = self._topic(topic, type_name)
         writer = DataWriter(self._participant, dds_topic, dds_qos(qos, self._types.type_hash(type_name), writer=True))
         publisher = DDSPublisher(writer, topic, type_name, self._types.idl_class(type_name))
+        self._graph.add_writer(writer.guid)
         self._publishers.append(publisher)  # as an rclpy Node does: a dropped handle must not delete the writer
         return publisher
 
     def create_subscription(self, topic: str, type_name: str, qos: QoSProfile, callback: Callable[[Any], None]) -> None:
         dds_topic = self._topic(topic, type_name)
         reader = DataReader(self._participant, dds_topic, dds_qos(qos, self._types.type_hash(type_name), writer=False))
+        self._graph.add_reader(reader.guid)
         condition = ReadCondition(reader, SampleState.Any | ViewState.Any | InstanceState.Any)
         wrapped = guarded(callback, self.logger, f"subscription callback for {topic}")
         self._subscriptions.append(_Subscription(topic, reader, condition, wrapped, max(qos.depth, 16)))

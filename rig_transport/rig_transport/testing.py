@@ -105,6 +105,16 @@ class NodeProcess:
         self.process.wait()
 
 
+def wait_until_matched(publisher: Any, process: NodeProcess) -> None:
+    """Until a reader of ``process`` has matched a DDSPublisher of the test process (volatile delivery starts then;
+    for a process that reports nothing to probe with, e.g. `rig record`)."""
+    deadline = time.monotonic() + TIMEOUT_S
+    while publisher._writer.get_publication_matched_status().current_count < 1:
+        if not process.alive() or time.monotonic() > deadline:
+            pytest.fail(f"no reader of {process.log_path.name} matched (alive: {process.alive()}):\n{process.log()}")
+        time.sleep(0.05)
+
+
 class Listener:
     """Messages of one subscription, in arrival order."""
 

@@ -4,6 +4,7 @@ Roles:
   talker  publishes a Transition (REPLAY QoS) and an Image (SENSOR_DATA QoS) every 50 ms, numbered.
   latched publishes one ModelWeights on a LATCHED topic, prints ``published``, then spins.
   echo    prints every String it receives as a JSON line; the message "raise" makes its callback raise.
+  graph   has a publisher on PREFIX/out (sending nothing) and a subscription to PREFIX/in; prints ``ready`` once spinning.
 Every role spins until SIGINT or SIGTERM and then exits normally.
 """
 
@@ -82,10 +83,21 @@ def echo(transport: Transport, prefix: str) -> None:
     transport.create_subscription(f"{prefix}/in", "std_msgs/msg/String", STATUS, on_message)
 
 
+def graph(transport: Transport, prefix: str) -> None:
+    transport.create_publisher(f"{prefix}/out", "std_msgs/msg/String", STATUS)
+    transport.create_subscription(f"{prefix}/in", "std_msgs/msg/String", STATUS, lambda msg: None)
+
+    def ready() -> None:  # from the executor: spin() has installed its signal handlers by now
+        print("ready", flush=True)
+        timer.cancel()
+
+    timer = transport.create_timer(0.01, ready)
+
+
 def main() -> None:
     role, prefix = sys.argv[1], sys.argv[2]
     transport = DDSTransport(f"peer_{role}", argv=[])
-    {"talker": talker, "latched": latched, "echo": echo}[role](transport, prefix)
+    {"talker": talker, "latched": latched, "echo": echo, "graph": graph}[role](transport, prefix)
     transport.spin()
     transport.shutdown()
     print("spin returned", flush=True)

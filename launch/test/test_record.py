@@ -1,0 +1,168 @@
+"""`rig record` as a process over real DDS: the bag it writes, read back with an independent reader (the `mcap`
+package with `mcap-ros2-support`'s decoder, which decodes from the schemas the bag embeds), holds every message that
+was sent, byte for byte, split into files that metadata.yaml lists with the right counts; bad arguments and bad
+recordings are one error line."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+
+import numpy as np
+import pytest
+import yaml
+from mcap.reader import make_reader
+from mcap_ros2.decoder import DecoderFactory
+
+from rig_launch.bag_writer import SplitBagWriter
+from rig_launch.record import selected_topics, serialize
+from rig_launch.topics import TOPICS, ros2_bag_record_command
+from rig_transport import LATCHED, REPLAY, SENSOR_DATA
+from rig_transport.dds_types import default_types
+from rig_transport.images import rgb_to_image
+from rig_transport.scripts import installed_script
+from rig_transport.testing import wait_until_matched
+
+RIG = installed_script("rig")
+SIZE = 84
+TRANSITIONS = 12
+FRAMES = 5
+MAX_BAG_SIZE = 100_000
+"""About four transitions (two 84x84 rgb8 images each, 42 KB) per file."""
+
+
+def image(transport, seed: int):
+    rgb = np.random.default_rng(seed).integers(0, 256, (SIZE, SIZE, 3), np.uint8)
+    return rgb_to_image(transport, rgb, transport.new("builtin_interfaces/msg/Time", sec=seed, nanosec=7), "rig_camera")
+
+
+def transition(transport, step: int):
+    return transport.new(
+        "rig_msgs/msg/Transition", robot_id="sawyer_a", episode_id=3, step=step, observation=image(transport, step),
+        action=np.array([0.5, -step / TRANSITIONS], np.float32), next_observation=image(transport, step + 1),
+        goal_latent=np.arange(16, dtype=np.float32) * step, episode_end=step == TRANSITIONS - 1, weights_version=9,
+    )  # fmt: skip
+
+
+def read_back(bag, files: list[str]) -> dict[str, list]:
+    """Every message of the files, decoded by mcap_ros2 from the embedded schemas, per topic, in file order."""
+    messages: dict[str, list] = {}
+    for name in files:
+        with (bag / name).open("rb") as stream:
+            reader = make_reader(stream, decoder_factories=[DecoderFactory()])
+            for schema, channel, _message, decoded in reader.iter_decoded_messages(log_time_order=True):
+                assert schema.encoding == "ros2msg" and channel.message_encoding == "cdr"
+                messages.setdefault(channel.topic, []).append(decoded)
+    return messages
+
+
+def assert_same_image(decoded, sent) -> None:
+    assert (decoded.height, decoded.width, decoded.encoding, decoded.step) == (sent.height, sent.width, "rgb8", SIZE * 3)
+    assert (decoded.header.stamp.sec, decoded.header.stamp.nanosec, decoded.header.frame_id) == (
+        sent.header.stamp.sec, sent.header.stamp.nanosec, "rig_camera")  # fmt: skip
+    assert bytes(decoded.data) == bytes(sent.data)
+
+
+def test_rig_record_writes_a_split_rosbag2_mcap_bag_that_reads_back_exactly(test_node, start_node, tmp_path):
+    transport, bag = test_node.transport, tmp_path / "lab1"
+    goal = transport.create_publisher("/rig/goal_image", "sensor_msgs/msg/Image", LATCHED)
+    goal_image = image(transport, 1000)
+    goal.publish(goal_image)  # before the recorder starts: latched, so it is recorded all the same
+    transitions = transport.create_publisher("/rig/replay/transitions", "rig_msgs/msg/Transition", REPLAY)
+    camera = transport.create_publisher("/rig/camera/image_raw", "sensor_msgs/msg/Image", SENSOR_DATA)
+    test_node.start()
+    recorder = start_node("rig_record", {}, [RIG, "record", "--out", str(bag), "--exclude", "/rig/weights",
+                                             "--max-bag-size", str(MAX_BAG_SIZE)])  # fmt: skip
+    wait_until_matched(transitions, recorder)
+    wait_until_matched(camera, recorder)
+    sent = [transition(transport, step) for step in range(TRANSITIONS)]
+    frames = [image(transport, 2000 + index) for index in range(FRAMES)]
+    for msg in sent:
+        transitions.publish(msg)
+    for frame in frames:  # best effort: the recording may miss a frame, never alter one
+        camera.publish(frame)
+    recorder.wait_for_log(f"/rig/replay/transitions {TRANSITIONS}")
+    recorder.wait_for_log("/rig/goal_image 1")
+    assert recorder.stop(signal.SIGINT) == 0, recorder.log()
+
+    info = yaml.safe_load((bag / "metadata.yaml").read_text())["rosbag2_bagfile_information"]
+    assert info["version"] == 9 and info["storage_identifier"] == "mcap"
+    files = info["relative_file_paths"]
+    assert len(files) >= 3 and files == [f"lab1_{index}.mcap" for index in range(len(files))]
+    assert sorted(path.name for path in bag.iterdir()) == sorted([*files, "metadata.yaml"])  # no staging left over
+    assert [file["path"] for file in info["files"]] == files
+    counts = {topic["topic_metadata"]["name"]: topic["message_count"] for topic in info["topics_with_message_count"]}
+    assert set(counts) == set(TOPICS) - {"/rig/weights"}
+    back = read_back(bag, files)
+    assert {topic: len(messages) for topic, messages in back.items()} == {t: n for t, n in counts.items() if n}
+    assert info["message_count"] == sum(counts.values()) == sum(file["message_count"] for file in info["files"])
+    qos = {topic["topic_metadata"]["name"]: topic["topic_metadata"]["offered_qos_profiles"][0]
+           for topic in info["topics_with_message_count"]}  # fmt: skip
+    assert (qos["/rig/goal_image"]["reliability"], qos["/rig/goal_image"]["durability"]) == ("reliable", "transient_local")
+    assert qos["/rig/camera/image_raw"]["reliability"] == "best_effort" and qos["/rig/replay/transitions"]["depth"] == 1000
+
+    (recorded_goal,) = back["/rig/goal_image"]
+    assert_same_image(recorded_goal, goal_image)
+    assert len(back["/rig/replay/transitions"]) == TRANSITIONS
+    for decoded, msg in zip(back["/rig/replay/transitions"], sent):
+        assert (decoded.robot_id, decoded.episode_id, decoded.step, decoded.episode_end, decoded.weights_version) == (
+            msg.robot_id, msg.episode_id, msg.step, msg.episode_end, msg.weights_version)  # fmt: skip
+        assert list(decoded.action) == list(msg.action) and list(decoded.goal_latent) == list(msg.goal_latent)
+        assert_same_image(decoded.observation, msg.observation)
+        assert_same_image(decoded.next_observation, msg.next_observation)
+    recorded_frames = back.get("/rig/camera/image_raw", [])
+    indices = [next(i for i, frame in enumerate(frames) if bytes(frame.data) == bytes(r.data)) for r in recorded_frames]
+    assert indices == sorted(indices)  # each recorded frame is one that was sent, in order
+    for index, recorded in zip(indices, recorded_frames):
+        assert_same_image(recorded, frames[index])
+
+
+def test_topic_selection():
+    assert [topic.name for topic in selected_topics(["/rig/weights", "/rig/episode"], [])] == ["/rig/weights", "/rig/episode"]
+    assert len(selected_topics(None, ["/rig/weights"])) == len(TOPICS) - 1
+    for only, exclude, message in [(["/rig/nope"], [], "unknown topic /rig/nope"),
+                                   (["/rig/weights"], ["/rig/weights"], "leaves no topic")]:  # fmt: skip
+        with pytest.raises(ValueError, match=message):
+            selected_topics(only, exclude)
+
+
+def test_rig_record_refuses_bad_arguments_in_one_line(tmp_path):
+    (tmp_path / "taken").mkdir()
+    for args, reason in [(["--out", str(tmp_path / "a"), "--topics", "/rig/nope"], "unknown topic /rig/nope"),
+                         (["--out", str(tmp_path / "taken")], "exists already"),
+                         (["--out", str(tmp_path / "b"), "--max-bag-size", "-5"], "must be >= 0")]:  # fmt: skip
+        result = subprocess.run([RIG, "record", *args], capture_output=True, text=True, timeout=120)
+        assert result.returncode in (1, 2) and result.stderr.count("\n") == 1, result.stderr
+        assert result.stderr.startswith("rig record: error: ") and reason in result.stderr, result.stderr
+
+
+def test_rig_up_and_the_launch_files_record_every_rig_topic(tmp_path):
+    bag = tmp_path / "bag"
+    result = subprocess.run([RIG, "up", "sim", "--record", str(bag), "--dry-run"], capture_output=True, text=True,
+                            timeout=120)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].endswith(f"-m rig_launch.record --out {bag}")
+    bag.mkdir()
+    result = subprocess.run([RIG, "up", "sim", "--record", str(bag), "--dry-run"], capture_output=True, text=True,
+                            timeout=120)  # fmt: skip
+    assert result.returncode == 1 and "exists already" in result.stderr and result.stderr.count("\n") == 1
+    assert ros2_bag_record_command("bags/x") == ["ros2", "bag", "record", "-s", "mcap", "-o", "bags/x", *TOPICS]
+    assert ros2_bag_record_command("") == ["ros2", "bag", "record", "-s", "mcap", *TOPICS]  # rosbag2 names the bag
+
+
+def test_a_duration_split_starts_a_file_per_period_and_lists_every_file(tmp_path):
+    types = default_types()
+    bag = tmp_path / "timed"
+    writer = SplitBagWriter(bag, [TOPICS["/rig/driver/stop"]], types.typestore, max_duration_ns=1_000_000_000)
+    writer.open()
+    stamps = [0.0, 0.4, 0.99, 1.0, 1.5, 3.2]  # seconds from the first: files [0, 1), [1, 2), [3.2, ...)
+    for index, stamp in enumerate(stamps):
+        msg = types.new("std_msgs/msg/Bool", data=index % 2 == 0)
+        writer.write("/rig/driver/stop", 10**18 + int(stamp * 1e9), serialize(msg))
+    writer.close()
+    info = yaml.safe_load((bag / "metadata.yaml").read_text())["rosbag2_bagfile_information"]
+    assert info["relative_file_paths"] == ["timed_0.mcap", "timed_1.mcap", "timed_2.mcap"]
+    assert [file["message_count"] for file in info["files"]] == [3, 2, 1]
+    assert info["starting_time"]["nanoseconds_since_epoch"] == 10**18 and info["duration"]["nanoseconds"] == 3_200_000_000
+    back = read_back(bag, info["relative_file_paths"])["/rig/driver/stop"]
+    assert [msg.data for msg in back] == [index % 2 == 0 for index in range(len(stamps))]
