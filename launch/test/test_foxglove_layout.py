@@ -1,5 +1,6 @@
 """The Foxglove layout (launch/foxglove/rig_layout.json): a well-formed layout whose every topic is one the sim
-graph's nodes publish, with that type, and whose every plotted field exists in the message definition."""
+graph's nodes publish, with that type, and one of the contract (rig_launch.topics), and whose every plotted field
+exists in the message definition."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from rig_drivers.sim_thread import SimThread  # noqa: E402
 from rig_policy_node.node import PolicyNode  # noqa: E402
 from rig_trainer_node.node import TrainerNode  # noqa: E402
 
+from rig_launch.topics import TOPICS  # noqa: E402
 from rig_transport.dds_backend import DDSTransport  # noqa: E402
 from rig_transport.dds_types import default_types  # noqa: E402
 from rig_transport.interface import QoSProfile  # noqa: E402
@@ -95,10 +97,10 @@ def test_the_layout_is_well_formed_and_names_what_the_graph_publishes(sim_graph_
     assert sorted(images.values()) == sorted(["/rig/camera/image_raw", "/rig/policy/strip", "/rig/policy/goal_image_model",
                                               "/rig/trainer/vae_samples"])  # fmt: skip
     for topic in images.values():
-        assert sim_graph_publishers.get(topic) == "sensor_msgs/msg/Image", topic
+        assert sim_graph_publishers.get(topic) == TOPICS[topic].type_name == "sensor_msgs/msg/Image", topic
     for kind, value in series:
         topic, *fields = value.split(".")
-        assert topic in sim_graph_publishers, value
+        assert sim_graph_publishers[topic] == TOPICS[topic].type_name, value  # published, and in the contract
         leaf = field_value(sim_graph_publishers[topic], fields)
         if kind == "Plot":
             assert isinstance(leaf, (int, float)) and not isinstance(leaf, bool), value
