@@ -113,13 +113,16 @@ def camera_frames(count: int) -> list[np.ndarray]:
 
 
 # ----- latency and dropped frames ----------------------------------------------------------------------------
-def camera_to_command(rate_hz: float, policy_rate_hz: float, seconds: float, frames: list[np.ndarray]) -> dict[str, Any]:
+def camera_to_command(rate_hz: float, policy_rate_hz: float, seconds: float, frames: list[np.ndarray],
+                      policy_params: dict[str, Any] | None = None, peer_setup: Callable[[Any], None] | None = None,
+                      part: str = "latency") -> dict[str, Any]:  # fmt: skip
     """The benchmark is camera (at ``rate_hz``) and driver; the policy node ticks at ``policy_rate_hz`` and acts
-    greedily with the fixture weights on the newest frame."""
+    greedily with the fixture weights (or ``policy_params``' over them) on the newest frame. ``peer_setup(transport)``
+    may add the benchmark's own subscriptions before it starts; node logs go to ``part``_<rates>."""
     from rig_transport import COMMAND, SENSOR_DATA
     from rig_transport.images import rgb_to_image
 
-    with graph(f"latency_{rate_hz:g}hz_{policy_rate_hz:g}hz") as (peer, start):
+    with graph(f"{part}_{rate_hz:g}hz_{policy_rate_hz:g}hz") as (peer, start):
         transport = peer.transport
         camera = transport.create_publisher("/rig/camera/image_raw", "sensor_msgs/msg/Image", SENSOR_DATA)
         resets = answer_resets(transport, {"bench"})
@@ -135,9 +138,11 @@ def camera_to_command(rate_hz: float, policy_rate_hz: float, seconds: float, fra
             camera.publish(rgb_to_image(transport, frames[next(counter) % len(frames)], stamp, "camera"))
 
         transport.create_timer(1.0 / rate_hz, publish_frame)
+        if peer_setup is not None:
+            peer_setup(transport)
         peer.start()
-        policy = start("rig_policy_node", {"robot_id": "bench", "rate_hz": policy_rate_hz, "explore": False,
-                                           "weights_file": str(FIXTURE_WEIGHTS)})  # fmt: skip
+        params = {"robot_id": "bench", "rate_hz": policy_rate_hz, "explore": False, "weights_file": str(FIXTURE_WEIGHTS)}
+        policy = start("rig_policy_node", params | (policy_params or {}))
         while not commands:
             if not policy.alive():
                 raise RuntimeError(f"policy node exited:\n{policy.log()}")

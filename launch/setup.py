@@ -19,6 +19,7 @@ setup(
         (f"share/{PACKAGE}", ["package.xml"]),
         (f"share/{PACKAGE}/launch", glob("launch/*.launch.py")),
         (f"share/{PACKAGE}/config", glob("rig_launch/config/*.yaml")),
+        (f"share/{PACKAGE}/foxglove", glob("foxglove/*.json")),
     ],
     install_requires=["setuptools", "pyyaml>=6", "tqdm>=4.66", "rig-core", "rig-transport"],
     extras_require={"test": ["pytest>=8"]},

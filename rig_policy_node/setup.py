@@ -15,7 +15,7 @@ setup(
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         (f"share/{PACKAGE}", ["package.xml"]),
     ],
-    install_requires=["setuptools", "numpy>=1.24", "rig-core", "rig-transport"],
+    install_requires=["setuptools", "numpy>=1.24", "opencv-python-headless>=4.8", "rig-core", "rig-transport"],
     extras_require={"test": ["pytest>=8", "ruff>=0.6"]},
     zip_safe=True,
     entry_points={"console_scripts": [f"{PACKAGE} = {PACKAGE}.node:main"]},

@@ -35,6 +35,10 @@ TOPICS = {
         TopicSpec("/rig/episode", "rig_msgs/msg/EpisodeEvent", STATUS),
         TopicSpec("/rig/sim/task_state", "rig_msgs/msg/SimTaskState", STATUS),
         TopicSpec("/rig/sim/set_goal_state", "rig_msgs/msg/SimGoal", STATUS),
+        TopicSpec("/rig/policy/goal_image_model", "sensor_msgs/msg/Image", COMMAND),
+        TopicSpec("/rig/policy/reconstruction", "sensor_msgs/msg/Image", COMMAND),
+        TopicSpec("/rig/policy/strip", "sensor_msgs/msg/Image", COMMAND),
+        TopicSpec("/rig/trainer/vae_samples", "sensor_msgs/msg/Image", LATCHED),
     )
 }
 """The README's ROS 2 topics table: every topic of the graph, with the QoS its publishers offer."""

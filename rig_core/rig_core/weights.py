@@ -1,5 +1,6 @@
-"""The weights bundle a trainer sends to policies: VAE encoder + actor + goal prior as safetensors bytes,
-versioned and checksummed. A bundle that fails any check is rejected and the policy keeps what it had."""
+"""The weights bundle a trainer sends to policies: VAE encoder + actor + goal prior as safetensors bytes (and the
+VAE decoder, which only the policy's live model images use), versioned and checksummed. A bundle that fails any
+check is rejected and the policy keeps what it had."""
 
 from __future__ import annotations
 
@@ -46,6 +47,7 @@ def pack_policy_weights(agent: RIGAgent, version: int) -> WeightsBundle:
     if agent.vae is None:
         raise WeightsError("Oracle agents act on true states: they have no image policy to send")
     tensors = module_tensors("encoder", agent.vae.encoder) | module_tensors("actor", agent.td3.actor)
+    tensors |= module_tensors("decoder", agent.vae.decoder)
     tensors |= {"prior.mean": torch.as_tensor(agent.prior.mean), "prior.std": torch.as_tensor(agent.prior.std)}
     config = agent.config
     fields = {"format": FORMAT, "version": version, "task": config.task, "image_size": config.vae.image_size,
@@ -76,9 +78,10 @@ def read_weights_file(path: Path) -> WeightsBundle:
     return WeightsBundle(sha256=hashlib.sha256(data).hexdigest(), data=data, **(fields | numbers))
 
 
-def load_policy_weights(agent: RIGAgent, bundle: WeightsBundle) -> None:
+def load_policy_weights(agent: RIGAgent, bundle: WeightsBundle) -> bool:
     """Check a bundle completely, then swap it into the agent; on any problem raise WeightsError and leave
-    the agent exactly as it was."""
+    the agent exactly as it was. Returns whether the bundle had the VAE decoder (bundles before it had none:
+    the agent's decoder is then left as it was, and decodes nothing of these weights)."""
     if bundle.format != FORMAT:
         raise WeightsError(f"unknown weights format {bundle.format!r} (expected {FORMAT!r})")
     if hashlib.sha256(bundle.data).hexdigest() != bundle.sha256:
@@ -95,13 +98,17 @@ def load_policy_weights(agent: RIGAgent, bundle: WeightsBundle) -> None:
         tensors = load(bundle.data)
     except SafetensorError as error:
         raise WeightsError(f"weights version {bundle.version} are not valid safetensors: {error}") from error
-    encoder, actor = copy.deepcopy(agent.vae.encoder), copy.deepcopy(agent.td3.actor)
+    encoder, actor, decoder = (copy.deepcopy(module) for module in (agent.vae.encoder, agent.td3.actor, agent.vae.decoder))
+    with_decoder = any(name.startswith("decoder.") for name in tensors)
     try:
         load_module("encoder", encoder, tensors)
         load_module("actor", actor, tensors)
+        if with_decoder:
+            load_module("decoder", decoder, tensors)
         prior = LatentPrior(tensors["prior.mean"].numpy(), tensors["prior.std"].numpy())
     except (RigError, KeyError) as error:
         raise WeightsError(f"weights version {bundle.version} do not fit this policy: {error}") from error
     if prior.mean.shape != (config.vae.latent_dim,) or prior.std.shape != prior.mean.shape:
         raise WeightsError(f"weights version {bundle.version}: goal prior has the wrong size")
-    agent.vae.encoder, agent.td3.actor, agent.prior = encoder, actor, prior
+    agent.vae.encoder, agent.vae.decoder, agent.td3.actor, agent.prior = encoder, decoder, actor, prior
+    return with_decoder

@@ -6,7 +6,7 @@ import hashlib
 import numpy as np
 import pytest
 import torch
-from safetensors.torch import save_file
+from safetensors.torch import load, save, save_file
 
 from rig_core.agent import RIGAgent
 from rig_core.config import apply_overrides, task_config
@@ -80,3 +80,14 @@ def test_a_weights_file_round_trips_and_a_foreign_file_is_a_clear_error(tmp_path
     for name, message in [("plain", "not a rig weights file"), ("junk", "not a rig weights file"), ("missing", "cannot read")]:
         with pytest.raises(WeightsError, match=message):
             read_weights_file(tmp_path / f"{name}.safetensors")
+
+
+def test_the_bundle_carries_the_decoder_and_older_bundles_without_it_still_load():
+    trainer, policy = agents()
+    assert load_policy_weights(policy, pack_policy_weights(trainer, version=1))
+    latents = trainer.encode(IMAGES)
+    np.testing.assert_array_equal(policy.decode(latents), trainer.decode(latents))
+    bundle = pack_policy_weights(agents()[1], version=2)  # as bundles were before the decoder was sent:
+    data = save({name: value for name, value in load(bundle.data).items() if not name.startswith("decoder.")})
+    assert not load_policy_weights(policy, dataclasses.replace(bundle, data=data, sha256=hashlib.sha256(data).hexdigest()))
+    np.testing.assert_array_equal(policy.decode(latents), trainer.decode(latents))  # the decoder it had is kept

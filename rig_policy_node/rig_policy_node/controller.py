@@ -76,6 +76,8 @@ class PolicyController:
         self.config, self.horizon, self.explore, self.rng = config, horizon, explore, rng
         self.agent: RIGAgent | None = None
         self.weights_version = 0
+        self.decodes = False
+        """Whether the weights in use came with their VAE decoder (for the model images; older bundles lack it)."""
         self.noise = OUNoise(ACTION_DIM, config.exploration.ou_theta, config.exploration.ou_sigma, rng)
         self.episode_id = 0
         self.step = 0
@@ -129,7 +131,7 @@ class PolicyController:
         agent = self.agent  # the same networks again (the usual update): load_policy_weights swaps in checked copies
         if agent is None or agent.config != config:
             agent = RIGAgent(config, state_dim=0, action_dim=ACTION_DIM)  # state_dim matters only to the Oracle
-        load_policy_weights(agent, bundle)
+        self.decodes = load_policy_weights(agent, bundle)
         self.agent, self.weights_version, self._weights_sha256 = agent, bundle.version, bundle.sha256
         return True
 
@@ -150,6 +152,26 @@ class PolicyController:
         if self.agent is None or self.resetting:
             return Mode.IDLE
         return Mode.OPERATOR_GOAL if self._operator_goal is not None else Mode.IMAGINED_GOAL
+
+    @property
+    def frame(self) -> np.ndarray | None:
+        """The newest camera frame at the model's size (None before the first)."""
+        return self._frame
+
+    @property
+    def operator_goal(self) -> np.ndarray | None:
+        """The operator's goal image at the model's size (None: practising on imagined goals)."""
+        return self._operator_goal
+
+    def goal_image(self) -> np.ndarray | None:
+        """The goal as the model sees it: the operator's goal image at the model's size, else the imagined goal
+        of this episode and weights, decoded by the VAE (None until one has been drawn, or without a decoder)."""
+        if self._operator_goal is not None:
+            return self._operator_goal
+        key = ("imagined", self.episode_id, self.weights_version)
+        if self.agent is None or not self.decodes or self._goal is None or self._goal[0] != key:
+            return None
+        return self.agent.decode(self._goal[1][None])[0]
 
     def tick(self) -> Decision:
         """One step: close the pending transition with the new frame, then act on it (or stop for a reset)."""

@@ -20,6 +20,7 @@ from rig_core.errors import RigError
 from rig_core.weights import read_weights_file
 from rig_policy_node.controller import Decision, PolicyController, TransitionRecord, action_to_velocity
 from rig_policy_node.messages import bundle_from_msg, model_image, transition_msg, twist_msg
+from rig_policy_node.model_images import ModelImages
 from rig_policy_node.outbox import Outbox
 from rig_transport import COMMAND, LATCHED, REPLAY, SENSOR_DATA, STATUS, Transport, make_transport
 
@@ -36,6 +37,7 @@ DEFAULTS: dict[str, Any] = {
     "spool_max_mb": 2048.0,
     "ack_timeout_s": 30.0,
     "resend_rate_hz": 50.0,
+    "model_images_rate_hz": 1.0,
 }
 RESET_RETRY_S = 5.0
 """Ask again for a reset that has not been answered after this long (the driver may have started late)."""
@@ -83,6 +85,8 @@ class PolicyNode:
         self._transitions = transport.create_publisher("/rig/replay/transitions", "rig_msgs/msg/Transition", REPLAY)
         self._episode = transport.create_publisher("/rig/episode", "rig_msgs/msg/EpisodeEvent", STATUS)
         self._status = transport.create_publisher("/rig/policy/status", "rig_msgs/msg/PolicyStatus", STATUS)
+        images_hz = float(params["model_images_rate_hz"])  # 0: off, no image topics at all
+        self._model_images = ModelImages(transport, self.controller, images_hz) if images_hz != 0 else None
         transport.create_subscription("/rig/camera/image_raw", "sensor_msgs/msg/Image", SENSOR_DATA, self._on_frame)
         transport.create_subscription("/rig/goal_image", "sensor_msgs/msg/Image", LATCHED, self._on_goal_image)
         transport.create_subscription("/rig/goal_image/clear", "std_msgs/msg/Header", STATUS, self._on_goal_clear)
@@ -194,6 +198,9 @@ class PolicyNode:
         elif self.controller.resetting and time.monotonic() - self._reset_sent_at > RESET_RETRY_S:
             self.log.warning("no RESET_DONE for episode %d yet; asking again", self.controller.episode_id)
             self._request_reset()
+        if decision.action is not None and self._model_images is not None:
+            # After the command, on a tick that took a new frame: the next frame is a camera period away.
+            self._model_images.publish_if_due(self._frame_stamp, self._frame_id)
 
     def _send(self, record: TransitionRecord) -> None:
         """Spool a new transition (first: it then survives a crash right after it is sent), then send it."""

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from rig_core.config import task_config
 from rig_core.errors import RigError
 from rig_core.weights import WeightsBundle
@@ -17,6 +19,7 @@ from rig_trainer_node.dedup import EpisodeKey
 from rig_trainer_node.messages import ModelShape, step_from_msg, weights_msg
 from rig_trainer_node.trainer import ACTION_DIM, Trainer, trainer_config
 from rig_transport import LATCHED, REPLAY, STATUS, Transport, make_transport
+from rig_transport.images import rgb_to_image
 
 NODE_NAME = "trainer_node"
 REACK_S = 1.0
@@ -51,8 +54,10 @@ class TrainerNode:
         self._status = transport.create_publisher("/rig/trainer/status", "rig_msgs/msg/TrainerStatus", STATUS)
         self._ack = transport.create_publisher("/rig/replay/ack", "rig_msgs/msg/ReplayAck", REPLAY)
         self._acked_at: dict[EpisodeKey, float] = {}  # duplicates acknowledged again, when
+        self._samples = transport.create_publisher("/rig/trainer/vae_samples", "sensor_msgs/msg/Image", LATCHED)
         self.trainer = Trainer(config, Path(params["out_dir"]), self._publish_weights, self.log, self._error,
-                               params["weights_every_s"], 1.0 / params["status_rate_hz"], self._on_stored)  # fmt: skip
+                               params["weights_every_s"], 1.0 / params["status_rate_hz"], on_stored=self._on_stored,
+                               publish_samples=self._publish_samples)  # fmt: skip
         config = self.trainer.config  # a resumed run keeps its saved config
         self.shape = ModelShape(config.vae.image_size, ACTION_DIM, config.vae.latent_dim)
         self.assembler = EpisodeAssembler()
@@ -118,6 +123,9 @@ class TrainerNode:
 
     def _publish_weights(self, bundle: WeightsBundle) -> None:
         self._weights.publish(weights_msg(self.transport, bundle, self.transport.now()))
+
+    def _publish_samples(self, grid: np.ndarray) -> None:
+        self._samples.publish(rgb_to_image(self.transport, grid, self.transport.now(), ""))
 
     def _publish_status(self) -> None:
         progress = self.trainer.progress

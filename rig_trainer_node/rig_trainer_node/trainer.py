@@ -73,11 +73,13 @@ class Trainer:
         weights_every_s: float = 5.0,
         report_every_s: float = 1.0,
         on_stored: Callable[[AssembledEpisode], None] | None = None,
+        publish_samples: Callable[[np.ndarray], None] | None = None,
     ) -> None:
         """Resume from ``out/checkpoint`` (and the replay log) when it exists; its saved config then wins.
 
-        ``publish`` and ``on_stored`` (an episode is stored durably and in ``ledger``) are called from the training
-        thread; ``on_error`` gets a one-line description of a problem.
+        ``publish``, ``on_stored`` (an episode is stored durably and in ``ledger``) and ``publish_samples`` (the VAE
+        grid, `vae_grid`, after each VAE phase) are called from the training thread; ``on_error`` gets a one-line
+        description of a problem.
         """
         if config.oracle:
             raise RigError("the trainer node learns from images; the Oracle baseline is `rig train --oracle`")
@@ -103,6 +105,7 @@ class Trainer:
         self.metrics = MetricsCSV(out / "metrics.csv")
         self.tensorboard = TensorBoardLog(out)
         self._publish, self._on_error, self._on_stored = publish, on_error, on_stored
+        self._publish_samples = publish_samples
         self._weights_every_s, self._report_every_s = weights_every_s, report_every_s
         self._episodes: queue.Queue[AssembledEpisode] = queue.Queue()
         self.pending: set[EpisodeKey] = set()
@@ -284,7 +287,12 @@ class Trainer:
         self._report()
 
     def _log_vae_images(self, images: np.ndarray, source: str) -> None:
-        self.tensorboard.image("vae/samples", vae_grid(self.learner.agent, images, source), self.learner.counters.env_steps)
+        """After a VAE phase: the grid of ``images``, their reconstructions and imagined goals, to TensorBoard and
+        to ``publish_samples``."""
+        grid = vae_grid(self.learner.agent, images, source)
+        self.tensorboard.image("vae/samples", grid, self.learner.counters.env_steps)
+        if self._publish_samples is not None:
+            self._publish_samples(grid)
 
     def _report(self) -> None:
         """Replace the Progress snapshot (and log it to TensorBoard when training moved on); losses are means since

@@ -7,12 +7,14 @@ import json
 import signal
 import time
 
+import numpy as np
 from transitions import TINY, episode, transition
 
 from rig_core.agent import RIGAgent
 from rig_core.config import RigConfig
 from rig_core.weights import WeightsBundle, load_policy_weights
 from rig_transport import LATCHED, REPLAY, STATUS
+from rig_transport.images import image_to_rgb
 
 HORIZON = 20
 
@@ -30,6 +32,7 @@ def test_trainer_node_pretrains_publishes_rejects_and_survives_a_crash(test_node
     transitions = transport.create_publisher("/rig/replay/transitions", "rig_msgs/msg/Transition", REPLAY)
     status = test_node.listen("/rig/trainer/status", "rig_msgs/msg/TrainerStatus", STATUS)
     weights = test_node.listen("/rig/weights", "rig_msgs/msg/ModelWeights", LATCHED)
+    samples = test_node.listen("/rig/trainer/vae_samples", "sensor_msgs/msg/Image", LATCHED)
     # Volatile reliable delivery starts once the trainer's reader has matched ours: probe until it counts one.
     probe = transport.create_timer(0.2, lambda: transitions.publish(transition(transport, "probe", 0, 0, HORIZON)))
     test_node.start()
@@ -44,7 +47,17 @@ def test_trainer_node_pretrains_publishes_rejects_and_survives_a_crash(test_node
     bundle = bundle_of(first)
     assert hashlib.sha256(bundle.data).hexdigest() == first.sha256
     config = RigConfig.from_dict(json.loads(first.config_json))
-    load_policy_weights(RIGAgent(config, 0, 2), bundle)  # raises if anything does not fit
+    agent = RIGAgent(config, 0, 2)
+    load_policy_weights(agent, bundle)  # raises if anything does not fit
+
+    # After the VAE phase: 8 exploration images, their reconstructions and, in the last row, 8 imagined goals
+    # (decoded prior samples of the weights' VAE and prior, the same draws every time), each pixel 2x2, labelled.
+    grid = image_to_rgb(samples.wait_for(lambda m: True, "the VAE grid after pretraining", trainer))
+    goals = agent.decode(agent.sample_prior(8, np.random.default_rng(0)))
+    expected = np.repeat(np.repeat(np.concatenate(list(goals), axis=1), 2, axis=0), 2, axis=1)
+    assert grid.shape[0] == 3 * expected.shape[0] and grid.shape[1] > expected.shape[1]  # labels on the left
+    shown = grid[-expected.shape[0] :, -expected.shape[1] :].astype(int)
+    assert np.abs(shown - expected).max() <= 1  # float rounding across processes
 
     bad_image = transport.new("sensor_msgs/msg/Image", height=32, width=32, encoding="rgb8", step=96, data=bytes(32 * 96))
     transitions.publish(transition(transport, "sawyer_b", 0, 0, HORIZON, observation=bad_image))

@@ -131,6 +131,10 @@ class DDSPublisher:
         except Exception as exc:
             raise ValueError(f"cannot publish {self._type_name} on {self._topic}: {exc}") from exc
 
+    def get_subscription_count(self) -> int:
+        """How many readers are matched now (the writer's publication-matched status)."""
+        return int(self._writer.get_publication_matched_status().current_count)
+
 
 @dataclass
 class _Subscription:

@@ -94,6 +94,9 @@ class Publisher(Protocol):
 
     def publish(self, msg: Any) -> None: ...
 
+    def get_subscription_count(self) -> int:
+        """How many subscriptions are matched now (rclpy's name), so costly messages can be skipped when none is."""
+
 
 class Timer(Protocol):
     """A periodic timer; ``cancel`` stops it for good."""

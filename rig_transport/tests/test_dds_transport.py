@@ -8,6 +8,7 @@ import os
 import queue
 import signal
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -171,3 +172,23 @@ def test_names_and_environment(monkeypatch):
     monkeypatch.setenv("RIG_DDS_LOOPBACK", "1")
     use_loopback_if_requested()
     assert '<NetworkInterface name="lo"/>' in os.environ["CYCLONEDDS_URI"]
+
+
+def test_subscription_count_follows_matched_readers(make_node, prefix):
+    writer_node = make_node("counted_writer")
+    publisher = writer_node.transport.create_publisher(f"{prefix}/images", "sensor_msgs/msg/Image", COMMAND)
+    assert publisher.get_subscription_count() == 0  # a domain and topic of this test alone: nobody reads yet
+    reader_node = make_node("counting_reader")
+    reader_node.transport.create_subscription(f"{prefix}/images", "sensor_msgs/msg/Image", SENSOR_DATA, lambda _: None)
+    wait_until(lambda: publisher.get_subscription_count() >= 1, "the reader matched")
+    reader_node.stop()
+    wait_until(lambda: publisher.get_subscription_count() == 0, "the reader gone")
+
+
+def wait_until(condition, what: str) -> None:
+    """Poll ``condition`` until it holds (fail after TIMEOUT_S: discovery on a loaded machine)."""
+    deadline = time.monotonic() + TIMEOUT_S
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"not {what} within {TIMEOUT_S} s")
+        time.sleep(0.05)
