@@ -63,10 +63,13 @@ class LabGraph:
         self.probes.append(ProbeFile(path))
         return self.probes[-1]
 
-    def trainer(self, role: str, out_dir: Path, weights_every_s: float = 1.0) -> NodeProcess:
-        """The trainer with a VAE pretrained in seconds (launch/test/graph_params.py's TINY_TRAINER)."""
-        return self.start(role, "rig_trainer_node", {"out_dir": str(out_dir), "config_overrides": TINY_TRAINER,
-                                                     "weights_every_s": weights_every_s})  # fmt: skip
+    def trainer(self, role: str, out_dir: Path, updates_per_step: int = 20) -> NodeProcess:
+        """The trainer with a VAE pretrained in seconds (launch/test/graph_params.py's TINY_TRAINER) and weights every
+        second; ``updates_per_step`` TD3 updates per transition (more than it does in the few seconds an episode lasts
+        on a loaded machine: it has a backlog, and so new weights to publish, while the link is cut)."""
+        overrides = f"{TINY_TRAINER};train.updates_per_step={updates_per_step}"
+        return self.start(role, "rig_trainer_node", {"out_dir": str(out_dir), "config_overrides": overrides,
+                                                     "weights_every_s": 1.0})  # fmt: skip
 
     def stop(self) -> None:
         for node in reversed(self.nodes):
