@@ -59,12 +59,20 @@ from rig_transport.interface import (
 )
 from rig_transport.parameters import parse_ros_args, resolve_parameters, user_values
 
-LOOPBACK_CONFIG = (
-    '<CycloneDDS><Domain><General><Interfaces><NetworkInterface name="lo"/></Interfaces>'
-    '<AllowMulticast>false</AllowMulticast></General><Discovery><Peers><Peer address="127.0.0.1"/></Peers>'
-    "<ParticipantIndex>auto</ParticipantIndex><MaxAutoParticipantIndex>50</MaxAutoParticipantIndex>"
-    "</Discovery></Domain></CycloneDDS>"
-)
+
+def unicast_config(interface: str, peers: Sequence[str]) -> str:
+    """Cyclone DDS (``CYCLONEDDS_URI``) on one network interface, multicast off, discovery by unicast to ``peers``
+    (addresses of every machine of the graph, this one included): what a network without multicast needs."""
+    peer_list = "".join(f'<Peer address="{address}"/>' for address in peers)
+    return (
+        f'<CycloneDDS><Domain><General><Interfaces><NetworkInterface name="{interface}"/></Interfaces>'
+        f"<AllowMulticast>false</AllowMulticast></General><Discovery><Peers>{peer_list}</Peers>"
+        "<ParticipantIndex>auto</ParticipantIndex><MaxAutoParticipantIndex>50</MaxAutoParticipantIndex>"
+        "</Discovery></Domain></CycloneDDS>"
+    )
+
+
+LOOPBACK_CONFIG = unicast_config("lo", ["127.0.0.1"])
 """Cyclone DDS on loopback only, unicast discovery (multicast is often unavailable on ``lo``)."""
 _LENGTH_UNLIMITED = -1
 _FOREVER_NS = duration(infinite=True)

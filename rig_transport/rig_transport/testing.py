@@ -204,3 +204,40 @@ def start_node(tmp_path: Path) -> Iterator[Callable[..., NodeProcess]]:
     for node in nodes:
         with suppress(subprocess.TimeoutExpired):
             node.stop()
+
+
+class ProbeFile:
+    """What a `rig_transport.probe` process (a checker on another host) records in ``path``: per topic a Listener
+    fed by a reader thread, whose messages are the records (dicts: ``t``, the arrival time, and the fields)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._listeners: dict[str, Listener] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._follow, daemon=True)
+
+    def listen(self, topic: str) -> Listener:
+        """Records of ``topic`` from now on (call before `start` to get them all)."""
+        return self._listeners.setdefault(topic, Listener())
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(TIMEOUT_S)
+
+    def _follow(self) -> None:
+        while not self.path.exists():
+            if self._stop.wait(0.05):
+                return
+        with self.path.open() as records:
+            pending = ""
+            while not self._stop.wait(0.05):
+                pending += records.read()
+                *lines, pending = pending.split("\n")
+                for line in lines:
+                    record = json.loads(line)
+                    if record["topic"] in self._listeners:
+                        self._listeners[record["topic"]].messages.put(record)
