@@ -35,10 +35,10 @@ from rig_transport.probe import read_records
 from rig_transport.testing import TIMEOUT_S
 
 KNOWN_WEIGHTS_STALL = (
-    "known defect: the trainer published no weights during the cut. Its training thread publishes them, and when "
-    "the cut comes before the policy acknowledged the last bundle, Cyclone DDS's reliable writer blocks the next "
-    "write (max_blocking_time is infinite) until the link is back: training halts meanwhile (py-spy: the trainer "
-    "thread in DataWriter.write)"
+    "known limit: the trainer published no weights during the cut. When the cut comes before the policy acknowledged "
+    "the last bundle, Cyclone DDS's reliable writer holds the next write (max_blocking_time is infinite) until the "
+    "link is back; the trainer's weights sender thread waits there while training goes on, and the newest bundle "
+    "follows once the link is back"
 )
 """Marked, not hidden: the test xfails with this reason when the trainer could not publish during the cut."""
 CUT_S = 6.0

@@ -16,6 +16,7 @@ from rig_core.errors import RigError
 from rig_core.weights import WeightsBundle
 from rig_trainer_node.assembler import AssembledEpisode, EpisodeAssembler, TransitionError
 from rig_trainer_node.dedup import EpisodeKey
+from rig_trainer_node.latest_sender import LatestSender
 from rig_trainer_node.messages import ModelShape, step_from_msg, weights_msg
 from rig_trainer_node.trainer import ACTION_DIM, Trainer, trainer_config
 from rig_transport import LATCHED, REPLAY, STATUS, Transport, make_transport
@@ -55,6 +56,10 @@ class TrainerNode:
         self._ack = transport.create_publisher("/rig/replay/ack", "rig_msgs/msg/ReplayAck", REPLAY)
         self._acked_at: dict[EpisodeKey, float] = {}  # duplicates acknowledged again, when
         self._samples = transport.create_publisher("/rig/trainer/vae_samples", "sensor_msgs/msg/Image", LATCHED)
+        # Weights and VAE grids are large: sent from threads of their own, so a write waiting on a cut link never
+        # stalls training (the newest one goes out when the link is back)
+        self._weights_sender = LatestSender(self._weights.publish, self._error, "weights sender")
+        self._samples_sender = LatestSender(self._samples.publish, self._error, "vae samples sender")
         self.trainer = Trainer(config, Path(params["out_dir"]), self._publish_weights, self.log, self._error,
                                params["weights_every_s"], 1.0 / params["status_rate_hz"], on_stored=self._on_stored,
                                publish_samples=self._publish_samples)  # fmt: skip
@@ -122,10 +127,15 @@ class TrainerNode:
                                              transitions=transitions, duplicate=duplicate))  # fmt: skip
 
     def _publish_weights(self, bundle: WeightsBundle) -> None:
-        self._weights.publish(weights_msg(self.transport, bundle, self.transport.now()))
+        self._weights_sender.put(weights_msg(self.transport, bundle, self.transport.now()))
 
     def _publish_samples(self, grid: np.ndarray) -> None:
-        self._samples.publish(rgb_to_image(self.transport, grid, self.transport.now(), ""))
+        self._samples_sender.put(rgb_to_image(self.transport, grid, self.transport.now(), ""))
+
+    def close(self, timeout_s: float = 5.0) -> None:
+        """Send the weights and grid still waiting (after the trainer stopped)."""
+        self._weights_sender.close(timeout_s)
+        self._samples_sender.close(timeout_s)
 
     def _publish_status(self) -> None:
         progress = self.trainer.progress
@@ -155,5 +165,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if node is not None:
             node.trainer.stop()
+            node.close()
         transport.shutdown()
     return 0
