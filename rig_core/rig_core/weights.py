@@ -44,10 +44,10 @@ class WeightsBundle:
 
 def pack_policy_weights(agent: RIGAgent, version: int) -> WeightsBundle:
     """What a policy needs to act, from a (trainer's) agent."""
-    if agent.vae is None:
-        raise WeightsError("Oracle agents act on true states: they have no image policy to send")
     if agent.config.method is not Method.RIG:
         raise WeightsError(f"method {agent.config.method.value} is a benchmark baseline: only RIG policies go to policy nodes")
+    if agent.vae is None:
+        raise WeightsError("Oracle agents act on true states: they have no image policy to send")
     tensors = module_tensors("encoder", agent.vae.encoder) | module_tensors("actor", agent.td3.actor)
     tensors |= {"prior.mean": torch.as_tensor(agent.prior.mean), "prior.std": torch.as_tensor(agent.prior.std)}
     config = agent.config
