@@ -6,6 +6,8 @@ paper's axis window and its approximate RIG level.
 
     python benchmarks/learning.py --task visual-reacher --seeds 0 1 2 --variants rig oracle
     python benchmarks/learning.py --task visual-reacher --seeds 0 --variants none future prior
+    python benchmarks/learning.py --task visual-reacher --seeds 0 1 2 --variants her-pixels dsae lr
+    python benchmarks/learning.py --task visual-reacher --seeds 0 1 2 --variants rig reward-log-prob reward-pixel-mse
 
 `{seed}` in a --set value is replaced by the run's seed (e.g. to reuse each seed's pretrained VAE). After
 training, every run is evaluated once more on FINAL_EVAL_EPISODES fresh goals (`rig eval`), the precise
@@ -47,7 +49,15 @@ VARIANTS = {
     "rig-std-floor": ["--set", "train.prior_min_std=0.1"],
     # A stronger KL weight (beta 20, as in the authors' later Skew-Fit code) with VAE data that spans the goal range.
     "rig-beta20-goal-images": ["--set", "vae.beta=20", "--set", "vae.goal_image_fraction=0.5"],
+    # The paper's image baselines (HER future relabelling) and its reward ablation, in the paper's order.
+    "her-pixels": ["--method", "her-pixels"],
+    "dsae": ["--method", "dsae"],
+    "lr": ["--method", "lr"],
+    "reward-log-prob": ["--reward", "log-prob"],
+    "reward-pixel-mse": ["--reward", "pixel-mse"],
 }
+NO_GOAL_PRIOR = {"oracle", "her-pixels", "dsae", "lr"}
+"""Variants with no imagined-goal prior: the clamped final evaluation does not apply."""
 # The paper's figure windows and approximate RIG levels (RIG_REFERENCE.md §4; the levels are unverified readings).
 PAPER = {
     "visual-reacher": {"x": (0, 10_000), "y": (0.0, 0.25), "rig": 0.05},
@@ -85,7 +95,7 @@ def run_one(task: str, variant: str, seed: int, env_steps: int, overrides: list[
         final = out / name
         done = json.loads(final.read_text()) if final.is_file() else {}
         current = (done.get("trained_env_steps"), done.get("episodes")) == (env_steps, FINAL_EVAL_EPISODES)
-        if current or (extra and variant == "oracle"):  # the Oracle sees no image to clamp
+        if current or (extra and variant in NO_GOAL_PRIOR):  # no goal prior to clamp goal latents to
             continue
         evaluation = [rig[0], "eval", "--checkpoint", str(out), "--episodes", str(FINAL_EVAL_EPISODES), "--seed",
                       str(FINAL_EVAL_SEED), *extra]  # fmt: skip

@@ -1,7 +1,8 @@
 """The RIG agent: beta-VAE + fitted latent prior + goal-conditioned TD3, with no middleware in sight.
 
 The single-process trainer (`rig train`) and the ROS nodes use this one class. In Oracle mode there is
-no VAE: observations and goals are true states.
+no VAE: observations and goals are true states. The image baselines (`config.method`) swap the VAE for their
+autoencoder (DSAE, L&R: autoencoders.py), or drop it and act on the images themselves (HER on pixels: pixels.py).
 """
 
 from __future__ import annotations
@@ -11,13 +12,15 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from rig_core.autoencoders import make_autoencoder
 from rig_core.checkpoint import load_module, load_optimizer, module_tensors, optimizer_tensors
-from rig_core.config import RigConfig
+from rig_core.config import Method, RigConfig
 from rig_core.optim import adam
+from rig_core.pixels import PixelEncoder
 from rig_core.prior import LatentPrior
 from rig_core.replay import RelabelledBatch
 from rig_core.td3 import TD3, TD3Stats, TransitionBatch
-from rig_core.vae import ConvVAE, images_to_tensor
+from rig_core.vae import ImageAutoencoder, images_to_tensor
 
 
 class VAEStats(NamedTuple):
@@ -29,30 +32,37 @@ class VAEStats(NamedTuple):
 
 
 class RIGAgent:
-    """Everything that learns. `obs_dim` is the latent size, or the state size for the Oracle."""
+    """Everything that learns. `obs_shape` is what the policy sees of one observation: (latent size,), (state
+    size,) for the Oracle, or (H, W, 3) uint8 images for HER on pixels."""
 
     def __init__(self, config: RigConfig, state_dim: int, action_dim: int, device: torch.device | str = "cpu") -> None:
         self.config = config
         self.device = torch.device(device)
-        self.vae: ConvVAE | None = None
-        if config.oracle:
-            self.obs_dim = state_dim
-        else:
-            vae_cfg = config.vae
-            self.vae = ConvVAE(vae_cfg.image_size, vae_cfg.latent_dim, vae_cfg.min_variance).to(self.device)
-            self.vae_optimizer = adam(self.vae.parameters(), vae_cfg.lr, self.device)
-            self.obs_dim = vae_cfg.latent_dim
+        self.vae: ImageAutoencoder | None = None if config.oracle else make_autoencoder(config.method, config.vae)
+        size = config.vae.image_size
+        trunk = (lambda: PixelEncoder(size)) if config.method is Method.HER_PIXELS else None
+        if self.vae is not None:
+            self.vae.to(self.device)
+            self.vae_optimizer = adam(self.vae.parameters(), config.vae.lr, self.device)
+        self.obs_dim = state_dim if config.oracle else 0 if self.vae is None else self.vae.latent_dim
+        self.obs_shape: tuple[int, ...] = (self.obs_dim,) if trunk is None else (size, size, 3)
         self.action_dim = action_dim
         self.prior = LatentPrior.standard(self.obs_dim)
-        self.td3 = TD3(self.obs_dim, action_dim, config.td3, self.device)
+        self.td3 = TD3(self.obs_dim, action_dim, config.td3, self.device, trunk)
         self.vae_steps = 0
 
     def encode(self, images: np.ndarray) -> np.ndarray:
-        """Encoder means of uint8 (N, H, W, 3) images: the observation the policy sees."""
+        """Encoder means of uint8 (N, H, W, 3) images: the observation the policy sees (for HER on pixels, the
+        images themselves)."""
+        if self.config.method is Method.HER_PIXELS:
+            return images
         return self._require_vae().encode_means(images)
 
     def encode_goal(self, images: np.ndarray) -> np.ndarray:
-        """Goal images' latents for the policy: encoder means clamped to the goal prior (`train.goal_clip_std`)."""
+        """Goal images' latents for the policy: encoder means clamped to the goal prior (`train.goal_clip_std`;
+        RIG's imagined-goal prior only)."""
+        if self.config.method is not Method.RIG:
+            return self.encode(images)
         return self.prior.clip(self.encode(images), self.config.train.goal_clip_std)
 
     def act(self, obs: np.ndarray, goal: np.ndarray) -> np.ndarray:
@@ -129,7 +139,7 @@ class RIGAgent:
             load_optimizer("vae_optimizer", self.vae_optimizer, tensors)
         self.prior = LatentPrior(tensors["prior.mean"].numpy(), tensors["prior.std"].numpy())
 
-    def _require_vae(self) -> ConvVAE:
+    def _require_vae(self) -> ImageAutoencoder:
         if self.vae is None:
-            raise RuntimeError("the Oracle agent has no VAE")
+            raise RuntimeError("the Oracle and HER on pixels have no VAE")
         return self.vae

@@ -26,7 +26,7 @@ from typing import NoReturn
 
 import numpy as np
 
-from rig_core.config import RelabelStrategy, RigConfig, apply_overrides, task_config
+from rig_core.config import Method, RelabelStrategy, RewardKind, RigConfig, apply_overrides, task_config
 from rig_core.envs import TASK_NAMES
 from rig_core.errors import RigError, wraps_interrupt
 from rig_core.files import describe, input_dir, output_file, writing
@@ -72,7 +72,11 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--from-bag", type=Path, metavar="DIR",
                        help="train on the transitions of a recording (rig record) instead of a simulated task")
     train.add_argument("--oracle", action="store_true", default=None, help="train on the true state instead of VAE latents")
-    train.add_argument("--relabel", choices=[s.value for s in RelabelStrategy], help="goal relabelling (default: rig)")
+    train.add_argument("--method", choices=[m.value for m in Method],
+                       help="RIG or an image baseline: HER on pixels, DSAE, L&R (default: rig)")  # fmt: skip
+    train.add_argument("--relabel", choices=[s.value for s in RelabelStrategy],
+                       help="goal relabelling (default: rig; future for the baselines)")  # fmt: skip
+    train.add_argument("--reward", choices=[r.value for r in RewardKind], help="RIG's relabelled reward (default: latent)")
     train.add_argument("--image-size", type=int, choices=(84, 48), help="camera image size (default: 84)")
     train.add_argument("--set", action="append", metavar="SECTION.FIELD=VALUE",
                        help="override any config field, e.g. --set vae.pretrain_epochs=20 (repeatable)")  # fmt: skip
@@ -103,7 +107,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-RESUME_REFUSES = ("out", "task", "seed", "oracle", "relabel", "image_size", "set")
+RESUME_REFUSES = ("out", "task", "seed", "oracle", "method", "relabel", "reward", "image_size", "set")
 """`rig train` options (default None: given or not) that a resumed run, which keeps its saved config, refuses."""
 BRINGUP_COMMANDS = ("up", "goal", "stop", "record")
 """Subcommands that live in the bringup package (`rig_launch`), so that rig_core knows nothing of nodes."""
@@ -147,8 +151,13 @@ def _train(args: argparse.Namespace) -> dict:
     overrides = [f"seed={0 if args.seed is None else args.seed}", f"oracle={bool(args.oracle)}"] + (args.set or [])
     if args.env_steps is not None:
         overrides.append(f"train.env_steps={args.env_steps}")
-    if args.relabel is not None:
-        overrides.append(f"replay.relabel={args.relabel}")
+    method = args.method or Method.RIG.value
+    overrides.append(f"method={method}")
+    relabel = args.relabel or (None if method == Method.RIG.value else RelabelStrategy.FUTURE.value)
+    if relabel is not None:
+        overrides.append(f"replay.relabel={relabel}")
+    if args.reward is not None:
+        overrides.append(f"replay.reward={args.reward}")
     if args.image_size is not None:
         overrides.append(f"vae.image_size={args.image_size}")
     config = apply_overrides(task_config(args.task or "visual-reacher"), overrides)
@@ -212,12 +221,12 @@ def _eval(args: argparse.Namespace) -> dict:
             "task": agent.config.task,
             "checkpoint": str(run_dir),
             "trained_env_steps": state["counters"]["env_steps"],
-            "goal_clip_std": None if agent.vae is None else agent.config.train.goal_clip_std,
+            "goal_clip_std": agent.config.train.goal_clip_std if _has_goal_prior(agent.config) else None,
         }
         if args.goal_image is None:
             episodes = args.episodes or 10
             return summary | {"episodes": episodes} | evaluate(agent, env, episodes, args.seed, with_floor=True)
-        if agent.vae is None:
+        if agent.config.oracle:
             raise RigError("an Oracle checkpoint acts on true states and cannot take a goal image")
         goal = to_model_input(read_rgb(args.goal_image), env.image_size)
         result = run_episode(agent, env, args.seed, goal_image=goal, record=True)
@@ -231,6 +240,11 @@ def _eval(args: argparse.Namespace) -> dict:
         }
     finally:
         env.close()
+
+
+def _has_goal_prior(config: RigConfig) -> bool:
+    """RIG's goal latents can be clamped to its imagined-goal prior; the Oracle's and the baselines' goals cannot."""
+    return config.method is Method.RIG and not config.oracle
 
 
 def _save_strip(frames: list[np.ndarray], goal: np.ndarray, path: Path, count: int = 8) -> None:

@@ -34,6 +34,23 @@ class RelabelStrategy(str, Enum):
         }[self]
 
 
+class Method(str, Enum):
+    """What turns images into the policy's observations and goals: RIG or one of the paper's baselines."""
+
+    RIG = "rig"  # beta-VAE latents, imagined goals
+    HER_PIXELS = "her-pixels"  # HER on raw images through conv encoders trained by the RL losses
+    DSAE = "dsae"  # deep spatial autoencoder feature points (Finn et al. 2016)
+    LR = "lr"  # a plain deterministic autoencoder's code (Lange & Riedmiller 2010)
+
+
+class RewardKind(str, Enum):
+    """RIG's relabelled reward (the paper's reward ablation); the baselines use their own distance."""
+
+    LATENT = "latent"  # -||z' - z_g||: latent distance (RIG; the code/feature distance of DSAE and L&R)
+    LOG_PROB = "log-prob"  # -sum (z' - z_g)^2 / (2 var(x')): log q(z_g | x') up to a constant
+    PIXEL_MSE = "pixel-mse"  # -||x' - decode(z_g)||^2 on [0, 1] pixels
+
+
 @dataclass(frozen=True)
 class VAEConfig:
     """The beta-VAE and its training schedule."""
@@ -108,6 +125,11 @@ class ReplayConfig:
 
     capacity: int = 100_000
     relabel: RelabelStrategy = RelabelStrategy.RIG
+    reward: RewardKind = RewardKind.LATENT
+    """The relabelled reward of RIG (`rig train --reward`); the Oracle and the baselines take `latent`."""
+    min_reward_variance: float = 1e-4
+    """Floor on the encoder variance in the log-prob reward (railrl's `reward_min_variance` floor): a posterior
+    variance near 0 would make one latent dimension's error dominate the reward."""
 
 
 @dataclass(frozen=True)
@@ -144,11 +166,24 @@ class RigConfig:
     seed: int = 0
     oracle: bool = False
     """Train TD3 + relabelling on the true state instead of VAE latents (the paper's Oracle baseline)."""
+    method: Method = Method.RIG
+    """RIG or an image baseline (`rig train --method`); the Oracle is `oracle`, with method rig."""
     vae: VAEConfig = field(default_factory=VAEConfig)
     td3: TD3Config = field(default_factory=TD3Config)
     exploration: ExplorationConfig = field(default_factory=ExplorationConfig)
     replay: ReplayConfig = field(default_factory=ReplayConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+
+    def __post_init__(self) -> None:
+        baseline = self.method is not Method.RIG
+        if baseline and self.oracle:
+            raise ValueError("the Oracle acts on true states: it takes method rig")
+        if (baseline or self.oracle) and self.replay.reward is not RewardKind.LATENT:
+            raise ValueError(f"replay.reward {self.replay.reward.value} is RIG's reward ablation: the Oracle and the "
+                             "baselines use their own distance (reward latent)")  # fmt: skip
+        if baseline and self.replay.relabel in (RelabelStrategy.PRIOR, RelabelStrategy.RIG):
+            raise ValueError(f"method {self.method.value} has no generative model to imagine goals: relabel with "
+                             "future or none")  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (enums as their values)."""

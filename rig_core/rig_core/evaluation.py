@@ -31,8 +31,9 @@ class EpisodeResult:
 
 
 def observe(agent: RIGAgent, env: SawyerImageTask, image: np.ndarray) -> np.ndarray:
-    """What the policy sees: the encoder mean of the image (or the true state for the Oracle)."""
-    return env.state().astype(np.float32) if agent.vae is None else agent.encode(image[None])[0]
+    """What the policy sees: the encoder mean of the image (the true state for the Oracle, the image itself for
+    HER on pixels)."""
+    return env.state().astype(np.float32) if agent.config.oracle else agent.encode(image[None])[0]
 
 
 def run_episode(
@@ -46,7 +47,7 @@ def run_episode(
     """Reset, show the policy the goal (an image it encodes, or the true goal for the Oracle) and act greedily."""
     options = None if goal_state is None else {"goal_state": goal_state}
     image, _ = env.reset(seed=seed, options=options)
-    if agent.vae is None:
+    if agent.config.oracle:
         goal = env.goal_state.astype(np.float32)
     else:
         goal = agent.encode_goal((env.render_state(env.goal_state) if goal_image is None else goal_image)[None])[0]
@@ -59,7 +60,8 @@ def run_episode(
         if record:
             frames.append(image)
     distances = {f"final_{name}": float(value) for name, value in env.distances(env.state(), env.goal_state).items()}
-    return EpisodeResult(distances, float(np.linalg.norm(obs - goal)), env.state(), frames)
+    latent_distance = float(np.linalg.norm(np.subtract(obs, goal, dtype=np.float64)))  # 0-255 pixels for HER on pixels
+    return EpisodeResult(distances, latent_distance, env.state(), frames)
 
 
 def evaluation_goals(env: SawyerImageTask, episodes: int, seed: int) -> list[tuple[int, np.ndarray]]:

@@ -23,10 +23,11 @@ import torch
 
 from rig_core.agent import RIGAgent, VAEStats
 from rig_core.checkpoint import load_checkpoint, save_checkpoint
-from rig_core.config import RigConfig
+from rig_core.config import Method, RigConfig
 from rig_core.errors import RigError
 from rig_core.replay import Episode, RelabelingReplayBuffer
 from rig_core.replay_log import ReplayLog
+from rig_core.rewards import make_reward
 from rig_core.vae_training import (
     PRETRAINED_VAE,
     Pretraining,
@@ -37,6 +38,7 @@ from rig_core.vae_training import (
 )
 
 GoalSampler = Callable[[np.random.Generator], np.ndarray]
+"""A task's goal distribution: a goal state, or its rendered image (uint8 (H, W, 3))."""
 Snapshot = tuple[dict[str, torch.Tensor], dict[str, Any]]
 """What a checkpoint saves: (tensors, JSON state)."""
 
@@ -66,18 +68,26 @@ class Learner:
         device: str = "cpu",
         sample_goal_state: GoalSampler | None = None,
         progress: bool = False,
+        sample_goal_image: GoalSampler | None = None,
     ) -> None:
         """`sample_goal_state` is the task's goal distribution, needed by the Oracle (true-state goals);
-        `progress` shows a progress bar during VAE pretraining."""
+        `sample_goal_image` renders one of its goals, needed by the image baselines (which have no prior to imagine
+        goals with); `progress` shows a progress bar during VAE pretraining."""
         if config.oracle and sample_goal_state is None:
             raise ValueError("the Oracle needs the task's goal-state sampler")
+        if config.method is not Method.RIG and sample_goal_image is None:
+            raise RigError(f"method {config.method.value} explores towards the task's goal images: it needs a "
+                           "simulated task (rig train)")  # fmt: skip
         self.config, self.out, self.progress = config, out, progress
-        self.sample_goal_state = sample_goal_state
+        self.sample_goal_state, self.sample_goal_image = sample_goal_state, sample_goal_image
         torch.manual_seed(config.seed)  # before any network is initialised
         self.agent = RIGAgent(config, state_dim, action_dim, device)
-        image_shape = None if config.oracle else (config.vae.image_size, config.vae.image_size, 3)
-        fractions = config.replay.relabel.fractions()
-        self.buffer = RelabelingReplayBuffer(config.replay.capacity, self.agent.obs_dim, action_dim, fractions, image_shape)
+        size = config.vae.image_size
+        image_shape = None if self.agent.vae is None else (size, size, 3)  # the images behind the latents
+        fractions, reward = config.replay.relabel.fractions(), make_reward(config, self.agent.vae)
+        obs_dtype = np.float32 if len(self.agent.obs_shape) == 1 else np.uint8
+        self.buffer = RelabelingReplayBuffer(config.replay.capacity, self.agent.obs_shape, action_dim, fractions,
+                                             image_shape, reward, obs_dtype)  # fmt: skip
         self.log = ReplayLog(out / "replay")
         self.rng = np.random.default_rng(config.seed)
         self.counters = Counters()
@@ -96,9 +106,12 @@ class Learner:
         self.counters.episodes += 1
 
     def sample_goals(self, count: int) -> np.ndarray:
-        """Imagined goals (VAE prior) or, for the Oracle, true goal states from the task's goal distribution."""
+        """Imagined goals (VAE prior); for the Oracle, true goal states from the task's goal distribution; for the
+        image baselines, rendered goals of that distribution as the policy sees them (encoded, or images)."""
         if self.config.oracle and self.sample_goal_state is not None:
             return np.stack([self.sample_goal_state(self.rng) for _ in range(count)]).astype(np.float32)
+        if self.config.method is not Method.RIG and self.sample_goal_image is not None:
+            return self.agent.encode_goal(np.stack([self.sample_goal_image(self.rng) for _ in range(count)]))
         return self.agent.sample_prior(count, self.rng)
 
     # ----- learning --------------------------------------------------------------------------------------
@@ -133,7 +146,7 @@ class Learner:
         """Fine-tune the VAE on replay images when the online schedule says so (latents are then refreshed);
         True if it did."""
         vae_cfg = self.config.vae
-        if self.config.oracle or not vae_cfg.online_every or not self.due("last_vae_phase", vae_cfg.online_every):
+        if self.agent.vae is None or not vae_cfg.online_every or not self.due("last_vae_phase", vae_cfg.online_every):
             return False
         self._record_vae(online_vae_phase(self.agent, self.buffer, vae_cfg, self.rng))
         return True

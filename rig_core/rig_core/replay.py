@@ -1,10 +1,11 @@
 """Replay buffer with RIG goal relabelling (a buffer component, as SB3's HerReplayBuffer, not a TD3 subclass).
 
-Stores whole episodes: observation vectors (VAE latents, or true states for the Oracle), actions, the
-rollout's goal, and optionally the uint8 images the latents came from, so that latents can be refreshed
-after the VAE is fine-tuned (RIG_REFERENCE.md §5, trap 6). Every sampled goal is drawn from a mix of the
-rollout goal, a "future" achieved state of the same episode and a prior sample, and the reward is
-recomputed for the final goal: r = -||obs' - goal||_2 (latent distance with identity metric, §1.5).
+Stores whole episodes: observations (VAE latents, true states for the Oracle, or the uint8 images themselves
+for HER on pixels), actions, the rollout's goal, and optionally the uint8 images the latents came from, so that
+latents can be refreshed after the VAE is fine-tuned (RIG_REFERENCE.md §5, trap 6). Every sampled goal is drawn
+from a mix of the rollout goal, a "future" achieved observation of the same episode and a prior sample, and the
+reward is recomputed for the final goal: by default r = -||obs' - goal||_2 (latent distance with identity
+metric, §1.5); `rewards.py` has the others.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import NamedTuple
 import numpy as np
 
 GoalSampler = Callable[[int], np.ndarray]
+Reward = Callable[[np.ndarray, np.ndarray, Callable[[], np.ndarray]], np.ndarray]
+"""(next observations, goals, the next images, fetched only when called) -> rewards of a batch."""
 
 # Goal sources of a relabelled sample, reported for tests and diagnostics.
 ROLLOUT, FUTURE, PRIOR = 0, 1, 2
@@ -25,10 +28,10 @@ ROLLOUT, FUTURE, PRIOR = 0, 1, 2
 class Episode:
     """One episode (T transitions) as the buffer and the replay log take it."""
 
-    obs: np.ndarray  # (T, D) float32: latent means (or states) of o_t
+    obs: np.ndarray  # (T, D) float32: latent means (or states) of o_t; (T, H, W, 3) uint8 images for HER on pixels
     action: np.ndarray  # (T, A) float32
-    next_obs: np.ndarray  # (T, D) float32: of o_{t+1}
-    goal: np.ndarray  # (T, D) float32: the goal the rollout was acting towards
+    next_obs: np.ndarray  # as obs: of o_{t+1}
+    goal: np.ndarray  # as obs: the goal the rollout was acting towards
     obs_image: np.ndarray | None = None  # (T, H, W, 3) uint8
     next_obs_image: np.ndarray | None = None  # (T, H, W, 3) uint8
 
@@ -62,25 +65,34 @@ def latent_distance_reward(next_obs: np.ndarray, goal: np.ndarray) -> np.ndarray
     return -np.linalg.norm(next_obs - goal, axis=-1).astype(np.float32)
 
 
+def latent_distance(next_obs: np.ndarray, goal: np.ndarray, _next_images: Callable[[], np.ndarray]) -> np.ndarray:
+    """`latent_distance_reward` as a buffer `Reward`."""
+    return latent_distance_reward(next_obs, goal)
+
+
 class RelabelingReplayBuffer:
-    """A ring buffer of transitions that relabels goals when sampled."""
+    """A ring buffer of transitions that relabels goals when sampled. Observations and goals are float32 vectors
+    of `obs_shape` (an int) or, given a tuple shape and `obs_dtype`, anything else (uint8 images)."""
 
     def __init__(
         self,
         capacity: int,
-        obs_dim: int,
+        obs_shape: int | tuple[int, ...],
         action_dim: int,
         fractions: tuple[float, float, float],
         image_shape: tuple[int, int, int] | None = None,
+        reward: Reward = latent_distance,
+        obs_dtype: type = np.float32,
     ) -> None:
         if min(fractions) < 0 or abs(sum(fractions) - 1.0) > 1e-6:
             raise ValueError(f"relabelling fractions (rollout, future, prior) must be >= 0 and sum to 1: {fractions}")
         self.capacity = capacity
-        self.fractions = fractions
-        self.obs = np.zeros((capacity, obs_dim), np.float32)
-        self.next_obs = np.zeros((capacity, obs_dim), np.float32)
+        self.fractions, self.reward = fractions, reward
+        shape = (obs_shape,) if isinstance(obs_shape, int) else obs_shape
+        self.obs = np.zeros((capacity, *shape), obs_dtype)
+        self.next_obs = np.zeros((capacity, *shape), obs_dtype)
         self.action = np.zeros((capacity, action_dim), np.float32)
-        self.goal = np.zeros((capacity, obs_dim), np.float32)
+        self.goal = np.zeros((capacity, *shape), obs_dtype)
         self.steps_to_end = np.zeros(capacity, np.int64)
         self.obs_image = np.zeros((capacity, *image_shape), np.uint8) if image_shape else None
         self.next_obs_image = np.zeros((capacity, *image_shape), np.uint8) if image_shape else None
@@ -137,9 +149,13 @@ class RelabelingReplayBuffer:
         if is_prior.any():
             goal[is_prior] = sample_prior(int(is_prior.sum()))
         next_obs = self.next_obs[index]
-        return RelabelledBatch(
-            self.obs[index], self.action[index], next_obs, goal, latent_distance_reward(next_obs, goal), source
-        )
+        reward = self.reward(next_obs, goal, lambda: self._images(index))
+        return RelabelledBatch(self.obs[index], self.action[index], next_obs, goal, reward, source)
+
+    def _images(self, index: np.ndarray) -> np.ndarray:
+        if self.next_obs_image is None:
+            raise ValueError("this reward needs the next observations' images, and the buffer holds none")
+        return self.next_obs_image[index]
 
     def sample_images(self, count: int, rng: np.random.Generator) -> np.ndarray:
         """Random stored observation images (for online VAE training)."""

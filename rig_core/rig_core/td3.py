@@ -8,6 +8,7 @@ re-clipped to the action bounds (RIG_REFERENCE.md §1.7).
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -46,38 +47,59 @@ def mlp(in_dim: int, out_dim: int, hidden_sizes: tuple[int, ...]) -> nn.Sequenti
     return nn.Sequential(*layers, nn.Linear(in_dim, out_dim))
 
 
-class Actor(nn.Module):
+Trunk = Callable[[], nn.Module]
+"""Makes a network's own input encoder (a module with `out_features`) for observations that are not vectors."""
+
+
+class _GoalConditioned(nn.Module):
+    """An MLP on [o, g, extra]; o and g pass through the network's own `trunk` first when it has one."""
+
+    def __init__(self, obs_dim: int, extra_dim: int, out_dim: int, hidden_sizes: tuple[int, ...], trunk: Trunk | None) -> None:
+        super().__init__()
+        self.trunk = None if trunk is None else trunk()
+        features = obs_dim if self.trunk is None else self.trunk.out_features
+        self.net = mlp(2 * features + extra_dim, out_dim, hidden_sizes)
+
+    def inputs(self, obs: torch.Tensor, goal: torch.Tensor) -> list[torch.Tensor]:
+        return [obs, goal] if self.trunk is None else [self.trunk(obs), self.trunk(goal)]
+
+
+class Actor(_GoalConditioned):
     """pi(o, g) -> a in [-1, 1]."""
 
-    def __init__(self, obs_dim: int, goal_dim: int, action_dim: int, hidden_sizes: tuple[int, ...]) -> None:
-        super().__init__()
-        self.net = mlp(obs_dim + goal_dim, action_dim, hidden_sizes)
+    def __init__(self, obs_dim: int, action_dim: int, hidden_sizes: tuple[int, ...], trunk: Trunk | None = None) -> None:
+        super().__init__(obs_dim, 0, action_dim, hidden_sizes, trunk)
 
     def forward(self, obs: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
-        return torch.tanh(self.net(torch.cat([obs, goal], dim=-1)))
+        return torch.tanh(self.net(torch.cat(self.inputs(obs, goal), dim=-1)))
 
 
-class Critic(nn.Module):
+class Critic(_GoalConditioned):
     """Q(o, g, a)."""
 
-    def __init__(self, obs_dim: int, goal_dim: int, action_dim: int, hidden_sizes: tuple[int, ...]) -> None:
-        super().__init__()
-        self.net = mlp(obs_dim + goal_dim + action_dim, 1, hidden_sizes)
+    def __init__(self, obs_dim: int, action_dim: int, hidden_sizes: tuple[int, ...], trunk: Trunk | None = None) -> None:
+        super().__init__(obs_dim, action_dim, 1, hidden_sizes, trunk)
 
     def forward(self, obs: torch.Tensor, goal: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
-        return self.net(torch.cat([obs, goal, action], dim=-1)).squeeze(-1)
+        return self.net(torch.cat([*self.inputs(obs, goal), action], dim=-1)).squeeze(-1)
 
 
 class TD3:
-    """The learner. `update` takes one gradient step on the critics (and every `policy_delay` on the actor)."""
+    """The learner. `update` takes one gradient step on the critics (and every `policy_delay` on the actor).
 
-    def __init__(self, obs_dim: int, action_dim: int, config: TD3Config, device: torch.device | str = "cpu") -> None:
+    Observations and goals are float vectors of `obs_dim`, or, with a `trunk` (HER on pixels), uint8 images
+    that each network encodes with its own trunk."""
+
+    def __init__(
+        self, obs_dim: int, action_dim: int, config: TD3Config, device: torch.device | str = "cpu", trunk: Trunk | None = None
+    ) -> None:
         self.config = config
         self.device = torch.device(device)
+        self.obs_rank = 1 if trunk is None else 3  # the dimensions of one observation
         hidden = config.hidden_sizes
-        self.actor = Actor(obs_dim, obs_dim, action_dim, hidden).to(self.device)
-        self.critic1 = Critic(obs_dim, obs_dim, action_dim, hidden).to(self.device)
-        self.critic2 = Critic(obs_dim, obs_dim, action_dim, hidden).to(self.device)
+        self.actor = Actor(obs_dim, action_dim, hidden, trunk).to(self.device)
+        self.critic1 = Critic(obs_dim, action_dim, hidden, trunk).to(self.device)
+        self.critic2 = Critic(obs_dim, action_dim, hidden, trunk).to(self.device)
         self.actor_target = copy.deepcopy(self.actor)
         self.critic1_target = copy.deepcopy(self.critic1)
         self.critic2_target = copy.deepcopy(self.critic2)
@@ -88,10 +110,13 @@ class TD3:
 
     @torch.no_grad()
     def act(self, obs: np.ndarray, goal: np.ndarray) -> np.ndarray:
-        """Deterministic action(s) for float observation/goal vectors (1-D or batched)."""
-        obs_t = torch.as_tensor(obs, dtype=torch.float32, device=self.device)
-        goal_t = torch.as_tensor(goal, dtype=torch.float32, device=self.device)
-        return self.actor(obs_t, goal_t).cpu().numpy()
+        """Deterministic action(s) for one observation/goal or a batch (float vectors, or uint8 images)."""
+        dtype = torch.float32 if self.obs_rank == 1 else None
+        obs_t = torch.as_tensor(obs, dtype=dtype, device=self.device)
+        goal_t = torch.as_tensor(goal, dtype=dtype, device=self.device)
+        single = obs_t.dim() == self.obs_rank
+        action = self.actor(obs_t[None], goal_t[None])[0] if single else self.actor(obs_t, goal_t)
+        return action.cpu().numpy()
 
     def update(self, batch: TransitionBatch) -> TD3Stats:
         """One TD3 step on a batch."""

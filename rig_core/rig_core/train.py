@@ -55,7 +55,9 @@ class Run:
         self.config, self.out, self.progress = config, out, progress
         self.env: SawyerImageTask = make_task(config.task, config.vae.image_size, config.seed)
         action_dim = self.env.action_space.shape[0]
-        self.learner = Learner(config, out, self.env.state_dim, action_dim, device, self.env.sample_goal_state, progress)
+        env = self.env
+        self.learner = Learner(config, out, env.state_dim, action_dim, device, env.sample_goal_state, progress,
+                               lambda rng: env.render_state(env.sample_goal_state(rng)))  # fmt: skip
         self.agent, self.rng, self.buffer = self.learner.agent, self.learner.rng, self.learner.buffer
         self.metrics = MetricsCSV(out / "metrics.csv")
         self.noise = OUNoise(action_dim, config.exploration.ou_theta, config.exploration.ou_sigma, self.rng)
@@ -95,7 +97,7 @@ class Run:
         its loop (episode, online VAE phase, evaluation), so an interrupt loses at most the step it was in."""
         learner = self.learner
         _ = self.tensorboard  # opened now: its purge point is the restored run's last evaluation
-        if not self.config.oracle and not self.counters.vae_pretrained:
+        if self.agent.vae is not None and not self.counters.vae_pretrained:
             self._pretrain_vae()
         ImageStore(self.out / "vae_images").clear()  # its images are in the VAE now (any an interrupt left)
         train_cfg = self.config.train
@@ -160,8 +162,8 @@ class Run:
             action=np.stack(rows["action"]),
             next_obs=np.stack(rows["next_obs"]),
             goal=np.repeat(goal[None], len(rows["obs"]), axis=0),
-            obs_image=None if self.config.oracle else np.stack(rows["obs_image"]),
-            next_obs_image=None if self.config.oracle else np.stack(rows["next_obs_image"]),
+            obs_image=None if self.agent.vae is None else np.stack(rows["obs_image"]),
+            next_obs_image=None if self.agent.vae is None else np.stack(rows["next_obs_image"]),
         )
         self.learner.add_episode(episode)
         return len(episode)
@@ -187,10 +189,15 @@ class Run:
         self.counters.last_eval = self.counters.env_steps
         self.learner.mark()
         distance_names = [name for name in metrics if name.startswith("final_") and name != "final_latent_distance"]
-        mode = "Oracle" if self.config.oracle else f"RIG ({self.config.replay.relabel.value} relabelling)"
+        replay = self.config.replay
+        mode = (
+            "Oracle"
+            if self.config.oracle
+            else f"{self.config.method.value} ({replay.relabel.value} relabelling, {replay.reward.value} reward)"
+        )
         plot_learning_curve(self.metrics.read(), distance_names, self.out / "learning_curve.png",
                             f"{self.config.task}, {mode}, seed {self.config.seed}")  # fmt: skip
-        if not self.config.oracle:
+        if self.agent.vae is not None:
             self._save_vae_grid(self.buffer.sample_images(8, np.random.default_rng(0)), "replay images")
         return metrics
 

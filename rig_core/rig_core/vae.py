@@ -6,6 +6,7 @@ averaged over the batch + beta * KL(q(z|x) || N(0, I)) summed over latent dims, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -28,11 +29,14 @@ def images_to_tensor(images: np.ndarray | torch.Tensor, device: torch.device | s
     return tensor.permute(0, 3, 1, 2).float().div_(255.0)
 
 
-def _encoder_layers(image_size: int) -> tuple[nn.Sequential, int]:
+def conv_trunk(image_size: int, batch_norm: bool = True) -> tuple[nn.Sequential, int]:
+    """The VAE encoder's conv stack (flattened) and its output size; `batch_norm` applies to the 84-pixel stack,
+    the only one with batch normalisation."""
     if image_size == 84:
         layers: list[nn.Module] = []
         for c_in, c_out in ((3, 16), (16, 32), (32, 32)):
-            layers += [nn.Conv2d(c_in, c_out, 5, stride=3), nn.BatchNorm2d(c_out), nn.ReLU()]
+            norm = [nn.BatchNorm2d(c_out)] if batch_norm else []
+            layers += [nn.Conv2d(c_in, c_out, 5, stride=3), *norm, nn.ReLU()]
         return nn.Sequential(*layers, nn.Flatten()), 32 * 2 * 2
     if image_size == 48:
         return nn.Sequential(
@@ -65,7 +69,7 @@ class Encoder(nn.Module):
 
     def __init__(self, image_size: int, latent_dim: int, min_variance: float | None = None) -> None:
         super().__init__()
-        self.trunk, features = _encoder_layers(image_size)
+        self.trunk, features = conv_trunk(image_size)
         self.mu = nn.Linear(features, latent_dim)
         self.logvar = nn.Linear(features, latent_dim)
         self.min_variance = min_variance
@@ -78,7 +82,49 @@ class Encoder(nn.Module):
         return self.mu(h), torch.log(self.min_variance + raw.abs())
 
 
-class ConvVAE(nn.Module):
+class ImageAutoencoder(nn.Module):
+    """What the agent needs of a representation learner: `codes` of images (the policy's observations), `decode`
+    (pixel means, for the sample grids), `loss`, and batched numpy encoding. `latent_dim` is the code size."""
+
+    latent_dim: int
+    encoder: nn.Module
+
+    def codes(self, x: torch.Tensor) -> torch.Tensor:
+        """Codes of images x in [0, 1], (N, latent_dim)."""
+        raise NotImplementedError
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Pixel means in [0, 1], (N, 3, H, W)."""
+        raise NotImplementedError
+
+    def loss(self, x: torch.Tensor, beta: float) -> VAELoss:
+        """The training loss of a batch x in [0, 1] (`beta` weighs a KL term where there is one)."""
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def encode_means(self, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
+        """Codes of uint8 (N, H, W, 3) images as float32 (N, latent_dim), in eval mode."""
+        return self.apply_batched(images, self.codes, batch_size)
+
+    @torch.no_grad()
+    def apply_batched(
+        self, images: np.ndarray, function: Callable[[torch.Tensor], torch.Tensor], batch_size: int = 512
+    ) -> np.ndarray:
+        """`function` of uint8 images (as [0, 1] tensors) in eval mode, batch by batch, as float32 (N, latent_dim)."""
+        was_training = self.training
+        self.eval()
+        device = next(self.parameters()).device
+        outputs = [
+            function(images_to_tensor(images[i : i + batch_size], device)).cpu().numpy()
+            for i in range(0, len(images), batch_size)
+        ]
+        self.train(was_training)
+        if not outputs:
+            return np.zeros((0, self.latent_dim), np.float32)
+        return np.concatenate(outputs).astype(np.float32)
+
+
+class ConvVAE(ImageAutoencoder):
     """The beta-VAE: `encoder` gives a diagonal Gaussian posterior, `decoder` Bernoulli pixel means."""
 
     def __init__(self, image_size: int = 84, latent_dim: int = 16, min_variance: float | None = None) -> None:
@@ -102,20 +148,13 @@ class ConvVAE(nn.Module):
         kl = gaussian_kl(mu, logvar).mean()
         return VAELoss(reconstruction + beta * kl, reconstruction, kl)
 
-    @torch.no_grad()
-    def encode_means(self, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
-        """Encoder means of uint8 (N, H, W, 3) images as float32 (N, latent_dim), in eval mode."""
-        was_training = self.training
-        self.eval()
-        device = next(self.parameters()).device
-        means = [
-            self.encoder(images_to_tensor(images[i : i + batch_size], device))[0].cpu().numpy()
-            for i in range(0, len(images), batch_size)
-        ]
-        self.train(was_training)
-        if not means:
-            return np.zeros((0, self.latent_dim), np.float32)
-        return np.concatenate(means).astype(np.float32)
+    def codes(self, x: torch.Tensor) -> torch.Tensor:
+        """Encoder means."""
+        return self.encoder(x)[0]
+
+    def log_variances(self, images: np.ndarray) -> np.ndarray:
+        """Posterior log-variances of uint8 images, float32 (N, latent_dim), in eval mode."""
+        return self.apply_batched(images, lambda x: self.encoder(x)[1])
 
 
 def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:

@@ -16,6 +16,7 @@ from safetensors.torch import load, save
 
 from rig_core.agent import RIGAgent
 from rig_core.checkpoint import load_module, module_tensors
+from rig_core.config import Method
 from rig_core.errors import RigError
 from rig_core.files import write_bytes
 from rig_core.prior import LatentPrior
@@ -44,6 +45,8 @@ class WeightsBundle:
 
 def pack_policy_weights(agent: RIGAgent, version: int) -> WeightsBundle:
     """What a policy needs to act, from a (trainer's) agent."""
+    if agent.config.method is not Method.RIG:
+        raise WeightsError(f"method {agent.config.method.value} is a benchmark baseline: only RIG policies go to policy nodes")
     if agent.vae is None:
         raise WeightsError("Oracle agents act on true states: they have no image policy to send")
     tensors = module_tensors("encoder", agent.vae.encoder) | module_tensors("actor", agent.td3.actor)
