@@ -42,9 +42,10 @@ class RecordingTransport(DDSTransport):
 def sim_graph_publishers(isolated_dds: int, tmp_path: Path) -> Iterator[dict[str, str]]:
     """Topic -> type of everything the sim graph's nodes (driver, policy, trainer) publish, from the nodes themselves
     (in this process, in the test's own ROS domain)."""
-    out = tmp_path / "trainer"
+    out, spool = tmp_path / "trainer", tmp_path / "spool"  # not the working directory's runs/
     transports = [RecordingTransport(name, argv=["node", "--ros-args", *args]) for name, args in
-                  [("sim_sawyer_node", []), ("policy_node", []), ("trainer_node", ["-p", f"out_dir:={out}"])]]  # fmt: skip
+                  [("sim_sawyer_node", []), ("policy_node", ["-p", f"spool_dir:={spool}"]),
+                   ("trainer_node", ["-p", f"out_dir:={out}"])]]  # fmt: skip
     sim_thread = SimThread()
     driver = SimSawyerNode(transports[0], sim_thread)
     PolicyNode(transports[1])
