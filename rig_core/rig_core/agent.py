@@ -19,6 +19,7 @@ from rig_core.optim import adam
 from rig_core.pixels import PixelEncoder
 from rig_core.prior import LatentPrior
 from rig_core.replay import RelabelledBatch
+from rig_core.scene_statistics import SceneStatistics
 from rig_core.td3 import TD3, TD3Stats, TransitionBatch
 from rig_core.vae import ImageAutoencoder, images_to_tensor
 
@@ -48,6 +49,8 @@ class RIGAgent:
         self.obs_shape: tuple[int, ...] = (self.obs_dim,) if trunk is None else (size, size, 3)
         self.action_dim = action_dim
         self.prior = LatentPrior.standard(self.obs_dim)
+        self.scene: SceneStatistics | None = None
+        """The VAE's training images' static pixels and reconstruction errors (RIG only; None until fitted)."""
         self.td3 = TD3(self.obs_dim, action_dim, config.td3, self.device, trunk)
         self.vae_steps = 0
 
@@ -72,6 +75,37 @@ class RIGAgent:
     def sample_prior(self, count: int, rng: np.random.Generator) -> np.ndarray:
         """Imagined goals from the fitted latent prior (its std floored at `train.prior_min_std`)."""
         return self.prior.sample(count, rng, self.config.train.prior_min_std)
+
+    def fit_scene(self, images: np.ndarray) -> None:
+        """Refit the scene statistics to (N, H, W, 3) training images of the current VAE (RIG only)."""
+        if self.config.method is Method.RIG and self.vae is not None:
+            self.scene = SceneStatistics.fit(images, self.reconstruction_errors(images))
+
+    def reconstruction_errors(self, images: np.ndarray, batch: int = 256) -> np.ndarray:
+        """Mean squared error (0-255 levels) of the VAE's reconstruction of each uint8 (N, H, W, 3) image."""
+        errors = []
+        for start in range(0, len(images), batch):
+            chunk = images[start : start + batch]
+            decoded = self.decode(self.encode(chunk)).astype(np.float32)
+            errors.append(np.mean((decoded - chunk.astype(np.float32)) ** 2, axis=(1, 2, 3)))
+        return np.concatenate(errors)
+
+    def goal_tensors(self) -> dict[str, torch.Tensor]:
+        """The goal prior and scene statistics, for checkpoints, pretrained VAEs and weights bundles."""
+        tensors = {"prior.mean": torch.as_tensor(self.prior.mean), "prior.std": torch.as_tensor(self.prior.std)}
+        return tensors | ({} if self.scene is None else self.scene.tensors())
+
+    def load_goal_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
+        """Inverse of `goal_tensors`; nothing changes if they do not fit (see `read_goal_tensors`)."""
+        self.prior, self.scene = self.read_goal_tensors(tensors)
+
+    def read_goal_tensors(self, tensors: dict[str, torch.Tensor]) -> tuple[LatentPrior, SceneStatistics | None]:
+        """The prior and scene statistics in `goal_tensors` output, checked against this agent's sizes (files from
+        before the scene statistics give None for them); KeyError or ValueError if missing or malformed."""
+        prior = LatentPrior(tensors["prior.mean"].numpy(), tensors["prior.std"].numpy())
+        if prior.mean.shape != (self.obs_dim,) or prior.std.shape != prior.mean.shape:
+            raise ValueError(f"goal prior of size {prior.mean.shape}, expected ({self.obs_dim},)")
+        return prior, SceneStatistics.from_tensors(tensors, self.config.vae.image_size)
 
     def fit_prior(self, latents: np.ndarray) -> None:
         """Refit the goal prior to encoder means (or keep N(0, I) when the config says so)."""
@@ -124,9 +158,7 @@ class RIGAgent:
             tensors |= optimizer_tensors(name, optimizer)
         if self.vae is not None:
             tensors |= module_tensors("vae", self.vae) | optimizer_tensors("vae_optimizer", self.vae_optimizer)
-        tensors["prior.mean"] = torch.as_tensor(self.prior.mean)
-        tensors["prior.std"] = torch.as_tensor(self.prior.std)
-        return tensors
+        return tensors | self.goal_tensors()
 
     def load_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
         """Inverse of `tensors`."""
@@ -137,7 +169,7 @@ class RIGAgent:
         if self.vae is not None:
             load_module("vae", self.vae, tensors)
             load_optimizer("vae_optimizer", self.vae_optimizer, tensors)
-        self.prior = LatentPrior(tensors["prior.mean"].numpy(), tensors["prior.std"].numpy())
+        self.load_goal_tensors(tensors)
 
     def _require_vae(self) -> ImageAutoencoder:
         if self.vae is None:

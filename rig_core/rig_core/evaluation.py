@@ -11,6 +11,7 @@ import numpy as np
 
 from rig_core.agent import RIGAgent
 from rig_core.envs import SawyerImageTask
+from rig_core.goal_preparation import prepare_goal
 
 PRIMARY_METRIC = {
     "visual-reacher": "final_hand_distance",
@@ -43,14 +44,22 @@ def run_episode(
     goal_state: np.ndarray | None = None,
     goal_image: np.ndarray | None = None,
     record: bool = False,
+    align: bool = False,
 ) -> EpisodeResult:
-    """Reset, show the policy the goal (an image it encodes, or the true goal for the Oracle) and act greedily."""
+    """Reset, show the policy the goal (an image it encodes, or the true goal for the Oracle) and act greedily.
+
+    `align`: a given goal image is first aligned to the first camera frame, as the policy node does with an
+    operator's goal (`rig_core.goal_preparation`)."""
     options = None if goal_state is None else {"goal_state": goal_state}
     image, _ = env.reset(seed=seed, options=options)
     if agent.config.oracle:
         goal = env.goal_state.astype(np.float32)
     else:
-        goal = agent.encode_goal((env.render_state(env.goal_state) if goal_image is None else goal_image)[None])[0]
+        if goal_image is None:
+            goal_image = env.render_state(env.goal_state)
+        elif align:
+            goal_image = prepare_goal(agent, goal_image, image).image
+        goal = agent.encode_goal(goal_image[None])[0]
     frames = [image] if record else []
     obs = observe(agent, env, image)
     info: dict = {}

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 from tqdm import tqdm
@@ -19,10 +18,11 @@ from rig_core.envs import SawyerImageTask
 from rig_core.errors import RigError
 from rig_core.files import write_atomic
 from rig_core.noise import OUNoise
-from rig_core.prior import LatentPrior
 from rig_core.replay import RelabelingReplayBuffer
 
 PRETRAINED_VAE = "vae_pretrained.safetensors"
+SCENE_IMAGES = 512
+"""Replay images the scene statistics are refitted on after an online VAE phase."""
 
 
 def collect_vae_images(
@@ -90,6 +90,7 @@ def pretrain_vae(
         bar.set_postfix(train=f"{train_stats.loss:.1f}", test=f"{test_stats.loss:.1f}", beta=f"{beta:.2f}")
         state.epochs_done = epoch + 1
     agent.fit_prior(agent.encode(test))
+    agent.fit_scene(test)
     return train_stats, test_stats
 
 
@@ -98,15 +99,13 @@ def online_vae_phase(agent: RIGAgent, buffer: RelabelingReplayBuffer, config: VA
     losses = [agent.train_vae(buffer.sample_images(config.batch_size, rng), config.beta) for _ in range(config.online_batches)]
     buffer.refresh_latents(agent.encode)
     agent.fit_prior(buffer.next_obs[: len(buffer)])
+    agent.fit_scene(buffer.sample_images(SCENE_IMAGES, np.random.default_rng(agent.vae_steps)))  # not the run's rng
     return VAEStats(*np.mean(losses, axis=0).tolist())
 
 
 def save_pretrained_vae(agent: RIGAgent, path: Path) -> None:
     """Keep the freshly pretrained VAE and its goal prior, so other runs can start from them."""
-    tensors = module_tensors("vae", agent.vae) | {
-        "prior.mean": torch.as_tensor(agent.prior.mean),
-        "prior.std": torch.as_tensor(agent.prior.std),
-    }
+    tensors = module_tensors("vae", agent.vae) | agent.goal_tensors()
     write_atomic(path, save(tensors))
 
 
@@ -117,4 +116,4 @@ def load_pretrained_vae(agent: RIGAgent, path: Path) -> None:
     except (FileNotFoundError, SafetensorError) as error:
         raise RigError(f"cannot read a pretrained VAE from {path}: {error}") from error
     load_module("vae", agent.vae, tensors)
-    agent.prior = LatentPrior(tensors["prior.mean"].numpy(), tensors["prior.std"].numpy())
+    agent.load_goal_tensors(tensors)

@@ -10,16 +10,14 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load, save
 
 from rig_core.agent import RIGAgent
 from rig_core.checkpoint import load_module, module_tensors
-from rig_core.config import Method
+from rig_core.config import Method, RigConfig
 from rig_core.errors import RigError
 from rig_core.files import write_bytes
-from rig_core.prior import LatentPrior
 
 FORMAT = "rig-weights/1 safetensors"
 
@@ -51,7 +49,7 @@ def pack_policy_weights(agent: RIGAgent, version: int) -> WeightsBundle:
         raise WeightsError("Oracle agents act on true states: they have no image policy to send")
     tensors = module_tensors("encoder", agent.vae.encoder) | module_tensors("actor", agent.td3.actor)
     tensors |= module_tensors("decoder", agent.vae.decoder)
-    tensors |= {"prior.mean": torch.as_tensor(agent.prior.mean), "prior.std": torch.as_tensor(agent.prior.std)}
+    tensors |= agent.goal_tensors()
     config = agent.config
     fields = {"format": FORMAT, "version": version, "task": config.task, "image_size": config.vae.image_size,
               "latent_dim": config.vae.latent_dim, "action_dim": agent.action_dim,
@@ -108,10 +106,27 @@ def load_policy_weights(agent: RIGAgent, bundle: WeightsBundle) -> bool:
         load_module("actor", actor, tensors)
         if with_decoder:
             load_module("decoder", decoder, tensors)
-        prior = LatentPrior(tensors["prior.mean"].numpy(), tensors["prior.std"].numpy())
-    except (RigError, KeyError) as error:
+        prior, scene = agent.read_goal_tensors(tensors)
+    except (RigError, KeyError, ValueError) as error:
         raise WeightsError(f"weights version {bundle.version} do not fit this policy: {error}") from error
-    if prior.mean.shape != (config.vae.latent_dim,) or prior.std.shape != prior.mean.shape:
-        raise WeightsError(f"weights version {bundle.version}: goal prior has the wrong size")
-    agent.vae.encoder, agent.vae.decoder, agent.td3.actor, agent.prior = encoder, decoder, actor, prior
+    agent.vae.encoder, agent.vae.decoder, agent.td3.actor = encoder, decoder, actor
+    agent.prior, agent.scene = prior, scene
     return with_decoder
+
+
+def bundle_config(bundle: WeightsBundle) -> RigConfig:
+    """The trainer's config a bundle carries; raise WeightsError if unreadable or an Oracle's."""
+    try:
+        config = RigConfig.from_dict(json.loads(bundle.config_json))
+    except (json.JSONDecodeError, RigError) as error:
+        raise WeightsError(f"weights version {bundle.version}: unreadable config_json: {error}") from error
+    if config.oracle:
+        raise WeightsError(f"weights version {bundle.version} are an Oracle's, which acts on true states")
+    return config
+
+
+def policy_agent(bundle: WeightsBundle) -> RIGAgent:
+    """A fresh agent with a bundle's networks (state_dim matters only to the Oracle), checked as load_policy_weights does."""
+    agent = RIGAgent(bundle_config(bundle), state_dim=0, action_dim=bundle.action_dim)
+    load_policy_weights(agent, bundle)
+    return agent

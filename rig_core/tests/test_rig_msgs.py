@@ -64,6 +64,8 @@ def examples(store):
             last_error_stamp=t["builtin_interfaces/msg/Time"](sec=1_700_000_001, nanosec=5),
             goal_request=header(store, frame_id="operator"), goal_accepted=False,
             goal_rejection="goal image rejected: unsupported image encoding",
+            goal_alignment="goal image aligned to the camera: shifted 2.1 px, rotated 0.3 deg",
+            goal_warning="goal image looks unlike the VAE's training images",
         ),
         "TrainerStatus": t["rig_msgs/msg/TrainerStatus"](
             header=header(store), transitions_received=10_000, replay_size=9_950, gradient_steps=50_000, vae_steps=2_000,

@@ -7,7 +7,6 @@ one tick after its action. After the horizon's last transition the controller as
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from enum import Enum
@@ -16,9 +15,9 @@ import numpy as np
 
 from rig_core.agent import RIGAgent
 from rig_core.config import RigConfig
-from rig_core.errors import RigError
+from rig_core.goal_preparation import PreparedGoal, prepare_goal
 from rig_core.noise import OUNoise
-from rig_core.weights import WeightsBundle, WeightsError, load_policy_weights
+from rig_core.weights import WeightsBundle, WeightsError, bundle_config, load_policy_weights
 
 ACTION_DIM = 2
 """Every task moves the hand in the plane (the action space of rig_core's SawyerImageTask)."""
@@ -69,11 +68,17 @@ def action_to_velocity(action: np.ndarray, action_scale: float, rate_hz: float) 
 class PolicyController:
     """Episodes, goals, exploration and weights of one robot's policy."""
 
-    def __init__(self, config: RigConfig, horizon: int, explore: bool, rng: np.random.Generator) -> None:
-        """``config`` is the policy's task config (exploration noise; latent size until weights arrive)."""
+    def __init__(self, config: RigConfig, horizon: int, explore: bool, rng: np.random.Generator,
+                 align_goals: bool = True) -> None:  # fmt: skip
+        """``config`` is the policy's task config (exploration noise; latent size until weights arrive);
+        ``align_goals``: operator goal images are aligned to the live camera and judged for familiarity (needs
+        weights with the VAE decoder; `rig_core.goal_preparation`)."""
         if horizon < 1:
             raise ValueError(f"the horizon must be at least 1 step, got {horizon}")
         self.config, self.horizon, self.explore, self.rng = config, horizon, explore, rng
+        self.align_goals = align_goals
+        self.prepared_goal: PreparedGoal | None = None
+        """The operator goal as last prepared for the model (None: not aligned, or no operator goal)."""
         self.agent: RIGAgent | None = None
         self.weights_version = 0
         self.decodes = False
@@ -98,7 +103,7 @@ class PolicyController:
 
     def set_goal_image(self, image: np.ndarray) -> None:
         """An operator goal (model-size uint8 RGB), used from the next step until cleared."""
-        self._operator_goal = image
+        self._operator_goal, self.prepared_goal = image, None
         self._goal_serial += 1
 
     def capture_goal(self) -> None:
@@ -109,7 +114,7 @@ class PolicyController:
 
     def clear_goal(self) -> None:
         """Back to imagined goals."""
-        self._operator_goal = None
+        self._operator_goal, self.prepared_goal = None, None
 
     def load_weights(self, bundle: WeightsBundle) -> bool:
         """Swap in a bundle (False if it is the one in use); raise WeightsError and keep the old on any problem.
@@ -119,12 +124,7 @@ class PolicyController:
         """
         if (bundle.version, bundle.sha256) == (self.weights_version, self._weights_sha256):
             return False
-        try:
-            config = RigConfig.from_dict(json.loads(bundle.config_json))
-        except (json.JSONDecodeError, RigError) as error:
-            raise WeightsError(f"weights version {bundle.version}: unreadable config_json: {error}") from error
-        if config.oracle:
-            raise WeightsError(f"weights version {bundle.version} are an Oracle's, which acts on true states")
+        config = bundle_config(bundle)
         mine, theirs = (self.config.task, self.config.vae.image_size), (config.task, config.vae.image_size)
         if theirs != mine:
             raise WeightsError(f"weights version {bundle.version} are for (task, image size) {theirs}, this policy is {mine}")
@@ -164,10 +164,11 @@ class PolicyController:
         return self._operator_goal
 
     def goal_image(self) -> np.ndarray | None:
-        """The goal as the model sees it: the operator's goal image at the model's size, else the imagined goal
-        of this episode and weights, decoded by the VAE (None until one has been drawn, or without a decoder)."""
+        """The goal as the model sees it: the operator's goal image at the model's size (as aligned to the camera),
+        else the imagined goal of this episode and weights, decoded by the VAE (None until one has been drawn, or
+        without a decoder)."""
         if self._operator_goal is not None:
-            return self._operator_goal
+            return self._operator_goal if self.prepared_goal is None else self.prepared_goal.image
         key = ("imagined", self.episode_id, self.weights_version)
         if self.agent is None or not self.decodes or self._goal is None or self._goal[0] != key:
             return None
@@ -203,11 +204,20 @@ class PolicyController:
             key = ("imagined", self.episode_id, self.weights_version)  # a new prior sample per episode and weights
         if self._goal is None or self._goal[0] != key:
             if self._operator_goal is not None:
-                latent = self.agent.encode_goal(self._operator_goal[None])[0]
+                latent = self.agent.encode_goal(self._prepared_operator_goal()[None])[0]
             else:
                 latent = self.agent.sample_prior(1, self.rng)[0]
             self._goal = (key, latent.astype(np.float32))
         return self._goal[1]
+
+    def _prepared_operator_goal(self) -> np.ndarray:
+        """The operator goal aligned to the newest frame (as given without a decoder or with alignment off)."""
+        assert self.agent is not None and self._operator_goal is not None and self._frame is not None
+        self.prepared_goal = None
+        if not (self.align_goals and self.decodes):
+            return self._operator_goal
+        self.prepared_goal = prepare_goal(self.agent, self._operator_goal, self._frame)
+        return self.prepared_goal.image
 
     def _act(self, frame: np.ndarray, goal: np.ndarray) -> np.ndarray:
         if self.agent is None:  # random exploration: the data the trainer pretrains its VAE on

@@ -17,6 +17,7 @@ import numpy as np
 from rig_core.config import apply_overrides, task_config
 from rig_core.envs.tasks import TASKS
 from rig_core.errors import RigError
+from rig_core.goal_preparation import PreparedGoal
 from rig_core.weights import read_weights_file
 from rig_policy_node.controller import Decision, PolicyController, TransitionRecord, action_to_velocity
 from rig_policy_node.messages import bundle_from_msg, model_image, transition_msg, twist_msg
@@ -38,6 +39,7 @@ DEFAULTS: dict[str, Any] = {
     "ack_timeout_s": 30.0,
     "resend_rate_hz": 50.0,
     "model_images_rate_hz": 1.0,
+    "align_goal_images": True,
 }
 RESET_RETRY_S = 5.0
 """Ask again for a reset that has not been answered after this long (the driver may have started late)."""
@@ -62,7 +64,8 @@ class PolicyNode:
         config = apply_overrides(task_config(params["task"]), [f"vae.image_size={self.image_size}"])
         spec = TASKS[config.task]
         self.action_scale = spec.action_scale
-        self.controller = PolicyController(config, spec.horizon, bool(params["explore"]), np.random.default_rng())
+        self.controller = PolicyController(config, spec.horizon, bool(params["explore"]), np.random.default_rng(),
+                                           align_goals=bool(params["align_goal_images"]))  # fmt: skip
         if params["weights_file"]:  # e.g. from `rig export`; a bad file stops the node with the reason (RigError)
             self.controller.load_weights(read_weights_file(Path(params["weights_file"])))
         self.session_id = uuid.uuid4().hex  # this run's transitions, told apart from an earlier run's
@@ -75,6 +78,8 @@ class PolicyNode:
         self._last_error_stamp = transport.new("builtin_interfaces/msg/Time")
         self._goal_answer: tuple[Any, bool, str] = (transport.new("std_msgs/msg/Header"), False, "")  # header, taken, why not
         self._frame_error = ""
+        self._reported_goal: PreparedGoal | None = None
+        self._goal_alignment, self._goal_warning = "", ""
         self._frame_id = "rig_camera"
         self._frame_stamp = transport.now()
         self._reset_sent_at = 0.0
@@ -122,6 +127,8 @@ class PolicyNode:
             self._frame_error = message
             return
         self._frame_error = ""
+        self._reported_goal: PreparedGoal | None = None
+        self._goal_alignment, self._goal_warning = "", ""
         self._frame_id = str(msg.header.frame_id) or self._frame_id
         self._frame_stamp = msg.header.stamp
         self.controller.observe(frame)
@@ -198,9 +205,22 @@ class PolicyNode:
         elif self.controller.resetting and time.monotonic() - self._reset_sent_at > RESET_RETRY_S:
             self.log.warning("no RESET_DONE for episode %d yet; asking again", self.controller.episode_id)
             self._request_reset()
+        if self.controller.prepared_goal is not self._reported_goal:
+            self._report_goal(self.controller.prepared_goal)
         if decision.action is not None and self._model_images is not None:
             # After the command, on a tick that took a new frame: the next frame is a camera period away.
             self._model_images.publish_if_due(self._frame_stamp, self._frame_id)
+
+    def _report_goal(self, prepared: PreparedGoal | None) -> None:
+        """Tell the operator, once per prepared goal, what alignment did and whether the goal looks unfamiliar."""
+        self._reported_goal = prepared
+        self._goal_alignment = "" if prepared is None else prepared.alignment.summary()
+        self._goal_warning = "" if prepared is None else prepared.warning()
+        if prepared is not None:
+            self.log.info("%s", self._goal_alignment)
+            if self._goal_warning:
+                self.log.warning("%s", self._goal_warning)
+        self._publish_status()
 
     def _send(self, record: TransitionRecord) -> None:
         """Spool a new transition (first: it then survives a crash right after it is sent), then send it."""
@@ -240,7 +260,7 @@ class PolicyNode:
             weights_version=controller.weights_version, latent_distance_to_goal=controller.latent_distance,
             episode_id=controller.episode_id, step=controller.step, last_error=self.last_error,
             last_error_stamp=self._last_error_stamp, goal_request=self._goal_answer[0], goal_accepted=self._goal_answer[1],
-            goal_rejection=self._goal_answer[2],
+            goal_rejection=self._goal_answer[2], goal_alignment=self._goal_alignment, goal_warning=self._goal_warning,
         ))  # fmt: skip
 
 

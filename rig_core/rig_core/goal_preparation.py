@@ -1,0 +1,54 @@
+"""An operator's goal image made ready for the policy: aligned to the live camera, and judged for familiarity.
+
+Alignment (`rig_core.goal_alignment`) undoes other lights and a nudged camera. Familiarity: the VAE reconstructs
+well only images like those it was trained on, so a goal whose reconstruction error is far above the training
+images' (`rig_core.scene_statistics`) is one the policy will likely miss; the operator is told before the arm moves.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from rig_core.agent import RIGAgent
+from rig_core.goal_alignment import GoalAlignment, align_goal
+
+UNFAMILIAR_RATIO = 1.5
+"""A goal is unfamiliar when its reconstruction error is over this many times the 99th percentile of the training
+images' (measured: benchmarks/goal_robustness.md)."""
+
+
+@dataclass(frozen=True)
+class PreparedGoal:
+    """The goal image as the model sees it, what alignment did, and how familiar it looks to the VAE."""
+
+    image: np.ndarray
+    alignment: GoalAlignment
+    reconstruction_error: float
+    typical_error: float
+    """The training images' 99th-percentile reconstruction error (NaN: weights without scene statistics)."""
+
+    @property
+    def familiar(self) -> bool:
+        """Whether the goal's reconstruction error is within UNFAMILIAR_RATIO of the training images' (True when
+        unknown)."""
+        return not self.reconstruction_error > UNFAMILIAR_RATIO * self.typical_error
+
+    def warning(self) -> str:
+        """One line for the operator when the goal looks unlike what the VAE was trained on, else ''."""
+        if self.familiar:
+            return ""
+        return (f"goal image looks unlike the VAE's training images (reconstruction error {self.reconstruction_error:.0f}"
+                f", training images up to {self.typical_error:.0f}): the arm will likely miss it; take the goal image "
+                "with the robot's camera under the lighting it practised in")  # fmt: skip
+
+
+def prepare_goal(agent: RIGAgent, goal: np.ndarray, live: np.ndarray) -> PreparedGoal:
+    """Align `goal` (model-size uint8 RGB) to the `live` camera frame over the agent's static pixels, and measure
+    its reconstruction error. Weights without scene statistics: colours fitted over every pixel, no warp."""
+    scene = agent.scene
+    image, alignment = align_goal(goal, live, None if scene is None else scene.static)
+    error = float(agent.reconstruction_errors(image[None])[0])
+    return PreparedGoal(image, alignment, error, math.nan if scene is None else scene.typical_error)
