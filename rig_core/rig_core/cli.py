@@ -87,6 +87,8 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--checkpoint", type=Path, required=True, help="a run directory or its checkpoint/")
     evaluate.add_argument("--episodes", type=_positive, help="episodes on env-sampled goals (default: 10)")
     evaluate.add_argument("--goal-image", type=Path, help="run one episode towards this image instead")
+    evaluate.add_argument("--raw-goal", action="store_true",
+                          help="hand --goal-image to the VAE as given, not aligned to the first camera frame")  # fmt: skip
     evaluate.add_argument("--strip", type=Path, help="where to save the frame strip (default: <run>/eval_strip.png)")
     evaluate.add_argument("--seed", type=int, default=0, help="seed of the evaluation goals (default: %(default)s)")
     evaluate.add_argument(
@@ -206,6 +208,8 @@ def _eval(args: argparse.Namespace) -> dict:
     input_dir(args.checkpoint, "--checkpoint")
     if args.goal_image is not None and args.episodes is not None:
         raise RigError("--episodes counts episodes on env-sampled goals; --goal-image runs one episode towards the image")
+    if args.goal_image is None and args.raw_goal:
+        raise RigError("--raw-goal is about a --goal-image: give --goal-image too")
     if args.goal_image is None and args.strip is not None:
         raise RigError("--strip saves the frames of a --goal-image episode: give --goal-image too")
     run_dir = _run_dir(args.checkpoint)
@@ -229,11 +233,14 @@ def _eval(args: argparse.Namespace) -> dict:
         if agent.config.oracle:
             raise RigError("an Oracle checkpoint acts on true states and cannot take a goal image")
         goal = to_model_input(read_rgb(args.goal_image), env.image_size)
-        result = run_episode(agent, env, args.seed, goal_image=goal, record=True)
+        result = run_episode(agent, env, args.seed, goal_image=goal, record=True, align=not args.raw_goal)
         with writing(strip, "--strip"):
             _save_strip(result.frames, goal, strip)
+        prepared = result.prepared_goal
         return summary | {
             "goal_image": str(args.goal_image),
+            "goal_alignment": "" if prepared is None else prepared.alignment.summary(),
+            "goal_warning": "" if prepared is None else prepared.warning(),
             "final_latent_distance": result.final_latent_distance,
             "final_state": result.final_state.round(4).tolist(),
             "strip": str(strip),

@@ -11,7 +11,7 @@ import numpy as np
 
 from rig_core.agent import RIGAgent
 from rig_core.envs import SawyerImageTask
-from rig_core.goal_preparation import prepare_goal
+from rig_core.goal_preparation import PreparedGoal, prepare_goal
 
 PRIMARY_METRIC = {
     "visual-reacher": "final_hand_distance",
@@ -29,6 +29,8 @@ class EpisodeResult:
     final_latent_distance: float
     final_state: np.ndarray
     frames: list[np.ndarray] = field(default_factory=list)
+    prepared_goal: PreparedGoal | None = None
+    """The goal image as aligned to the first frame (None: not aligned)."""
 
 
 def observe(agent: RIGAgent, env: SawyerImageTask, image: np.ndarray) -> np.ndarray:
@@ -52,13 +54,15 @@ def run_episode(
     operator's goal (`rig_core.goal_preparation`)."""
     options = None if goal_state is None else {"goal_state": goal_state}
     image, _ = env.reset(seed=seed, options=options)
+    prepared = None
     if agent.config.oracle:
         goal = env.goal_state.astype(np.float32)
     else:
         if goal_image is None:
             goal_image = env.render_state(env.goal_state)
         elif align:
-            goal_image = prepare_goal(agent, goal_image, image).image
+            prepared = prepare_goal(agent, goal_image, image)
+            goal_image = prepared.image
         goal = agent.encode_goal(goal_image[None])[0]
     frames = [image] if record else []
     obs = observe(agent, env, image)
@@ -70,7 +74,7 @@ def run_episode(
             frames.append(image)
     distances = {f"final_{name}": float(value) for name, value in env.distances(env.state(), env.goal_state).items()}
     latent_distance = float(np.linalg.norm(np.subtract(obs, goal, dtype=np.float64)))  # 0-255 pixels for HER on pixels
-    return EpisodeResult(distances, latent_distance, env.state(), frames)
+    return EpisodeResult(distances, latent_distance, env.state(), frames, prepared)
 
 
 def evaluation_goals(env: SawyerImageTask, episodes: int, seed: int) -> list[tuple[int, np.ndarray]]:

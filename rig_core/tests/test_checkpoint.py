@@ -21,6 +21,7 @@ def trained_agent() -> RIGAgent:
     images = np.random.default_rng(0).integers(0, 256, (8, 48, 48, 3), dtype=np.uint8)
     agent.train_vae(images, beta=1.0)
     agent.fit_prior(agent.encode(images))
+    agent.fit_scene(images)
     for _ in range(2):
         agent.td3.update(
             TransitionBatch(torch.randn(16, 4), torch.zeros(16, 2), torch.randn(16, 4), torch.randn(16, 4), torch.randn(16))
@@ -35,6 +36,7 @@ def test_load_weights_round_trip(tmp_path):
     assert loaded.config == CONFIG and loaded.state["counters"]["env_steps"] == 5
     fresh = RIGAgent(loaded.config, state_dim=2, action_dim=2)
     fresh.load_tensors(loaded.tensors)
+    assert {"scene.static", "scene.reconstruction_errors"} <= set(agent.tensors())
     for name, tensor in agent.tensors().items():
         torch.testing.assert_close(fresh.tensors()[name], tensor, msg=name)
     obs = np.ones(4, np.float32)

@@ -99,6 +99,7 @@ def test_eval_towards_a_goal_image_file(tmp_path, capsys):
     assert main(["eval", "--checkpoint", str(out / "checkpoint"), "--goal-image", str(goal_file), "--strip", str(strip)]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["final_latent_distance"] >= 0.0 and len(report["final_state"]) == 2
+    assert report["goal_alignment"].startswith("goal image") and isinstance(report["goal_warning"], str)
     assert cv2.imread(str(strip)).shape == (2 * 48, 2 * 48 * 9, 3)  # 8 frames + the goal, scaled x2
 
     capsys.readouterr()
@@ -232,6 +233,7 @@ def test_resume_says_what_it_does(tmp_path, capsys):
                          ["--image-size", "48"], ["--set", "vae.beta=1"], ["--out", "elsewhere"])],
         (lambda tmp: ["eval", "--checkpoint", str(tmp), "--goal-image", "g.png", "--episodes", "3"], "--episodes counts"),
         (lambda tmp: ["eval", "--checkpoint", str(tmp), "--strip", "strip.png"], "give --goal-image too"),
+        (lambda tmp: ["eval", "--checkpoint", str(tmp), "--raw-goal"], "--raw-goal is about a --goal-image"),
     ],
 )  # fmt: skip
 def test_bad_arguments_give_one_error_line_and_no_traceback(tmp_path, make_args, message):

@@ -88,6 +88,37 @@ def test_the_bundle_carries_the_decoder_and_older_bundles_without_it_still_load(
     latents = trainer.encode(IMAGES)
     np.testing.assert_array_equal(policy.decode(latents), trainer.decode(latents))
     bundle = pack_policy_weights(agents()[1], version=2)  # as bundles were before the decoder was sent:
-    data = save({name: value for name, value in load(bundle.data).items() if not name.startswith("decoder.")})
-    assert not load_policy_weights(policy, dataclasses.replace(bundle, data=data, sha256=hashlib.sha256(data).hexdigest()))
+    assert not load_policy_weights(policy, with_tensors(bundle, lambda name: not name.startswith("decoder.")))
     np.testing.assert_array_equal(policy.decode(latents), trainer.decode(latents))  # the decoder it had is kept
+
+
+def with_tensors(bundle, keep):
+    """The bundle with only the tensors `keep` accepts (e.g. as bundles were before some were sent)."""
+    data = save({name: value for name, value in load(bundle.data).items() if keep(name)})
+    return dataclasses.replace(bundle, data=data, sha256=hashlib.sha256(data).hexdigest())
+
+
+def test_the_scene_statistics_travel_with_the_weights_and_older_bundles_have_none():
+    trainer, policy = agents()
+    scene_images = np.concatenate([IMAGES, np.full((4, 48, 48, 3), 90, np.uint8)])
+    trainer.fit_scene(scene_images)
+    np.testing.assert_allclose(np.median(trainer.reconstruction_errors(scene_images)), trainer.scene.reconstruction_errors[0])
+    load_policy_weights(policy, pack_policy_weights(trainer, version=1))
+    np.testing.assert_array_equal(policy.scene.static, trainer.scene.static)
+    np.testing.assert_array_equal(policy.scene.reconstruction_errors, trainer.scene.reconstruction_errors)
+    load_policy_weights(policy, with_tensors(pack_policy_weights(trainer, version=2), lambda name: "scene." not in name))
+    assert policy.scene is None
+
+
+def test_malformed_scene_statistics_are_rejected_and_the_last_good_weights_kept():
+    trainer, policy = agents()
+    trainer.fit_scene(IMAGES)
+    load_policy_weights(policy, pack_policy_weights(trainer, version=1))
+    before, scene = actions(policy), policy.scene
+    bundle = pack_policy_weights(trainer, version=2)
+    tensors = load(bundle.data) | {"scene.static": torch.zeros((84, 84), dtype=torch.uint8)}  # another image size
+    data = save(tensors)
+    with pytest.raises(WeightsError, match="scene statistics of the wrong shape"):
+        load_policy_weights(policy, dataclasses.replace(bundle, data=data, sha256=hashlib.sha256(data).hexdigest()))
+    np.testing.assert_array_equal(actions(policy), before)
+    assert policy.scene is scene
