@@ -65,9 +65,9 @@ def evaluate_rows(weights: Path, goals: int, seed: int, rows: list[str]) -> list
 
 def _familiar(agent: RIGAgent, image: np.ndarray, first: np.ndarray, align: bool) -> bool:
     """Whether the policy node would take this goal without a warning (raw: judged without alignment)."""
+    assert agent.scene is not None, "weights without scene statistics (from before them): retrain them"
     if align:
         return prepare_goal(agent, image, first).familiar
-    assert agent.scene is not None, "weights without scene statistics (from before them): retrain or re-export"
     return bool(agent.reconstruction_errors(image[None])[0] <= UNFAMILIAR_RATIO * agent.scene.typical_error)
 
 

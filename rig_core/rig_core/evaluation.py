@@ -60,8 +60,7 @@ def run_episode(
     else:
         if goal_image is None:
             goal_image = env.render_state(env.goal_state)
-        elif align:
-            prepared = prepare_goal(agent, goal_image, image)
+        elif align and (prepared := prepare_goal(agent, goal_image, image)) is not None:
             goal_image = prepared.image
         goal = agent.encode_goal(goal_image[None])[0]
     frames = [image] if record else []

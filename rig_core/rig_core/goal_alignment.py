@@ -34,6 +34,8 @@ MIN_STATIC_SHARE = 0.05
 MIN_IMPROVEMENT = 0.7
 """A warp or a recolouring is applied only if it cuts the static pixels' mismatch to the live frame to under this
 share of what it was (a spurious correction, fitted to noise or JPEG blocks, does not)."""
+PLAUSIBLE_GAINS = (0.4, 2.5)
+"""Colour gains outside this range are not lighting: the colour fit is then not applied."""
 FIT_ROUNDS = 3
 """Least-squares rounds of the colour fit, each dropping pixels whose residual is over 3 robust deviations."""
 
@@ -149,5 +151,6 @@ def _colour_fit(goal: np.ndarray, live: np.ndarray, where: np.ndarray) -> tuple[
             residual = np.abs(gain * x + offset - y)
             keep &= residual < 3 * (1.4826 * np.median(residual[keep]) + 1.0)
         else:
-            gains[channel], offsets[channel] = gain, offset
+            if PLAUSIBLE_GAINS[0] <= gain <= PLAUSIBLE_GAINS[1]:  # else not a change of light: another scene
+                gains[channel], offsets[channel] = gain, offset
     return gains.astype(np.float32), offsets.astype(np.float32)

@@ -7,7 +7,6 @@ images' (`rig_core.scene_statistics`) is one the policy will likely miss; the op
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,13 +27,12 @@ class PreparedGoal:
     alignment: GoalAlignment
     reconstruction_error: float
     typical_error: float
-    """The training images' 99th-percentile reconstruction error (NaN: weights without scene statistics)."""
+    """The training images' 99th-percentile reconstruction error."""
 
     @property
     def familiar(self) -> bool:
-        """Whether the goal's reconstruction error is within UNFAMILIAR_RATIO of the training images' (True when
-        unknown)."""
-        return not self.reconstruction_error > UNFAMILIAR_RATIO * self.typical_error
+        """Whether the goal's reconstruction error is within UNFAMILIAR_RATIO of the training images'."""
+        return self.reconstruction_error <= UNFAMILIAR_RATIO * self.typical_error
 
     def warning(self) -> str:
         """One line for the operator when the goal looks unlike what the VAE was trained on, else ''."""
@@ -45,10 +43,12 @@ class PreparedGoal:
                 "with the robot's camera under the lighting it practised in")  # fmt: skip
 
 
-def prepare_goal(agent: RIGAgent, goal: np.ndarray, live: np.ndarray) -> PreparedGoal:
+def prepare_goal(agent: RIGAgent, goal: np.ndarray, live: np.ndarray) -> PreparedGoal | None:
     """Align `goal` (model-size uint8 RGB) to the `live` camera frame over the agent's static pixels, and measure
-    its reconstruction error. Weights without scene statistics: colours fitted over every pixel, no warp."""
-    scene = agent.scene
-    image, alignment = align_goal(goal, live, None if scene is None else scene.static)
+    its reconstruction error; None for weights without scene statistics (from before them: which pixels are the
+    static scene is then unknown, and the goal is used as given)."""
+    if agent.scene is None:
+        return None
+    image, alignment = align_goal(goal, live, agent.scene.static)
     error = float(agent.reconstruction_errors(image[None])[0])
-    return PreparedGoal(image, alignment, error, math.nan if scene is None else scene.typical_error)
+    return PreparedGoal(image, alignment, error, agent.scene.typical_error)

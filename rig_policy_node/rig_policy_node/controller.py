@@ -211,13 +211,12 @@ class PolicyController:
         return self._goal[1]
 
     def _prepared_operator_goal(self) -> np.ndarray:
-        """The operator goal aligned to the newest frame (as given without a decoder or with alignment off)."""
+        """The operator goal aligned to the newest frame (as given with alignment off, or for weights without the
+        VAE decoder or scene statistics)."""
         assert self.agent is not None and self._operator_goal is not None and self._frame is not None
-        self.prepared_goal = None
-        if not (self.align_goals and self.decodes):
-            return self._operator_goal
-        self.prepared_goal = prepare_goal(self.agent, self._operator_goal, self._frame)
-        return self.prepared_goal.image
+        usable = self.align_goals and self.decodes
+        self.prepared_goal = prepare_goal(self.agent, self._operator_goal, self._frame) if usable else None
+        return self._operator_goal if self.prepared_goal is None else self.prepared_goal.image
 
     def _act(self, frame: np.ndarray, goal: np.ndarray) -> np.ndarray:
         if self.agent is None:  # random exploration: the data the trainer pretrains its VAE on

@@ -127,8 +127,6 @@ class PolicyNode:
             self._frame_error = message
             return
         self._frame_error = ""
-        self._reported_goal: PreparedGoal | None = None
-        self._goal_alignment, self._goal_warning = "", ""
         self._frame_id = str(msg.header.frame_id) or self._frame_id
         self._frame_stamp = msg.header.stamp
         self.controller.observe(frame)
