@@ -30,6 +30,8 @@ from rig_transport import LATCHED, STATUS, Transport, make_transport
 from rig_transport.images import rgb_to_image
 
 RESEND_S = 2.0
+PREPARED_WAIT_S = 3.0
+"""How long `rig goal` waits for the acting policy to say how it prepared the goal image."""
 """Send the request again after this long without its answer (a policy discovered late may have missed it;
 the policy takes a request once, however often it arrives)."""
 IDLE_NOTES = {True: " (no weights yet: it acts once they arrive)", False: " (the robot is resetting: it acts after)"}
@@ -88,6 +90,23 @@ def answer(statuses: queue.Queue, stamp: Any, send: Callable[[], None], timeout_
     raise GoalError(f"the policy of {seen.robot_id} did not answer the request within {timeout_s:.0f} s")
 
 
+def report_preparation(statuses: queue.Queue, stamp: Any) -> None:
+    """Print what the policy did to the goal image and any warning about it (it prepares the goal at its next step,
+    after a reset; nothing is printed if that status does not come within PREPARED_WAIT_S, e.g. for older weights)."""
+    deadline = time.monotonic() + PREPARED_WAIT_S
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            status = statuses.get(timeout=left)
+        except queue.Empty:
+            return
+        ours = (status.goal_request.stamp.sec, status.goal_request.stamp.nanosec) == (stamp.sec, stamp.nanosec)
+        if ours and status.goal_alignment:
+            print(f"rig goal: {status.goal_alignment}")
+            if status.goal_warning:
+                print(f"rig goal: warning: {status.goal_warning}", file=sys.stderr)
+            return
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `rig goal`."""
     args = parser().parse_args(argv)
@@ -110,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
             raise GoalError(f"the policy of {status.robot_id} rejected the {what}: {status.goal_rejection}")
         note = IDLE_NOTES[status.weights_version == 0] if status.mode == "idle" else ""
         print(f"rig goal: {what}: taken by the policy of {status.robot_id}, in mode {status.mode}{note}")
+        if image is not None and status.weights_version > 0:
+            report_preparation(statuses, stamp)
         return 0
     except GoalError as error:
         print(f"rig goal: error: {error}", file=sys.stderr)

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 from graph_params import TRAINED_POLICY
 
+from rig_core.envs import make_task
 from rig_core.images import write_rgb
 from rig_core.weights import read_weights_file
 from rig_transport import SENSOR_DATA, STATUS
@@ -105,8 +106,17 @@ def test_rig_goal_while_the_policy_practises(test_node: TestNode, start_node, tm
     statuses.wait_for(lambda m: m.mode == "imagined_goal", "the policy acting on imagined goals", sim, policy)
     image = goal_file(tmp_path, 120, 160)
     # Between two episodes the policy is idle for a moment while the sim resets: the goal is taken all the same.
-    assert_taken(rig_goal(str(image)), f"goal image {image} (160x120)", "")
+    result = rig_goal(str(image))
+    assert_taken(result, f"goal image {image} (160x120)", "")
+    assert "rig goal: warning: goal image looks unlike the VAE's training images" in result.stderr  # it is noise
     statuses.wait_for(lambda m: m.mode == "operator_goal", "the policy acting on the goal image", sim, policy)
+    darker = tmp_path / "darker.png"  # a goal photographed under dimmer light: recoloured, and no warning
+    env = make_task("visual-reacher", image_size=84, seed=0)
+    write_rgb(darker, (env.render_state(env.sample_goal_state(np.random.default_rng(2))) * 0.75).astype(np.uint8))
+    env.close()
+    result = rig_goal(str(darker))
+    assert_taken(result, f"goal image {darker} (84x84)", "")
+    assert "rig goal: goal image aligned to the camera: colour gains" in result.stdout and "warning" not in result.stderr
     assert_taken(rig_goal("--capture"), "capture", "")
     assert_taken(rig_goal("--clear"), "clear", "")
     statuses.wait_for(lambda m: m.mode == "imagined_goal", "the policy back on imagined goals", sim, policy)
