@@ -33,8 +33,8 @@ INTRUDER_VERSION, KEYED_VERSION = 900001, 424242
 @pytest.fixture
 def keyed_env(tmp_path: Path, isolated_dds: int) -> dict[str, str]:
     """A keystore from `rig keys` for this test's domain; the environment of a keyed process on the secure binding."""
-    binding = os.environ.get("RIG_SECURE_DDS_PATH", "")
-    if not (Path(binding) / "cyclonedds").is_dir():
+    binding = str(Path(os.environ.get("RIG_SECURE_DDS_PATH", "")).resolve())  # the nodes run in tmp_path
+    if not os.environ.get("RIG_SECURE_DDS_PATH") or not (Path(binding) / "cyclonedds").is_dir():
         pytest.skip("RIG_SECURE_DDS_PATH does not name a directory with the security-capable cyclonedds binding "
                     "(README: Keys (DDS Security); .ci/run builds it)")  # fmt: skip
     keystore = tmp_path / "keystore"
@@ -88,6 +88,16 @@ def test_rig_keys_writes_an_sros2_keystore_whose_permissions_follow_the_access_t
     operator = (enclaves / "operator" / "permissions.xml").read_text()
     publish = operator.split("<publish>")[1].split("</publish>")[0]
     assert "rt/rig" not in publish and "<topic>rt/rig/*</topic>" in operator.split("<subscribe>")[1]
+
+
+def test_a_node_on_the_plain_wheel_refuses_to_start_under_enforce(start_node, tmp_path):
+    keystore = tmp_path / "keystore"
+    assert subprocess.run([installed_script("rig"), "keys", str(keystore), "--enclaves", "sim_sawyer_node"],
+                          capture_output=True, check=False).returncode == 0  # fmt: skip
+    env = {"ROS_SECURITY_KEYSTORE": str(keystore), "ROS_SECURITY_ENABLE": "true", "ROS_SECURITY_STRATEGY": "Enforce"}
+    sim = start_node("rig_sim_sawyer_node", {}, script_args("rig_sim_sawyer_node", {}), env)
+    assert sim.process.wait(TIMEOUT_S) == 1
+    assert "has no DDS Security" in sim.log() and "Traceback" not in sim.log()
 
 
 def test_a_node_without_keys_of_its_enclave_refuses_to_start_under_enforce(keyed_env, start_node):
