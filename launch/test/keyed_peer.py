@@ -2,15 +2,17 @@
 
     python keyed_peer.py command VALUE    # publish TwistStamped linear.x=VALUE at 20 Hz on the velocity command topic
     python keyed_peer.py weights VERSION  # publish the trained policy's bundle as VERSION (latched) on /rig/weights
-    python keyed_peer.py listen           # count the camera frames it receives
+    python keyed_peer.py listen           # count the camera frames and velocity commands it receives
 
-It prints ``refused: ...`` and exits 3 when its enclave may not publish, ``sent N`` / ``frames N`` as it goes.
+It prints ``refused: ...`` and exits 3 when its enclave may not publish, ``sent N`` / ``frames N`` and
+``commands N`` as it goes.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import sys
+from collections.abc import Callable
 
 from graph_params import TRAINED_POLICY
 from rig_trainer_node.messages import weights_msg
@@ -50,14 +52,18 @@ def main(role: str, value: str = "") -> int:
         publisher.publish(weights_msg(transport, bundle, transport.now()))
         print("sent 1", flush=True)
     else:
-        frames = 0
+        counts = {"frames": 0, "commands": 0}
 
-        def count(_msg: object) -> None:
-            nonlocal frames
-            frames += 1
+        def counter(what: str) -> Callable[[object], None]:
+            def count(_msg: object) -> None:
+                counts[what] += 1
 
-        transport.create_subscription("/rig/camera/image_raw", "sensor_msgs/msg/Image", SENSOR_DATA, count)
-        transport.create_timer(0.5, lambda: print(f"frames {frames}", flush=True))
+            return count
+
+        transport.create_subscription("/rig/camera/image_raw", "sensor_msgs/msg/Image", SENSOR_DATA, counter("frames"))
+        transport.create_subscription("/rig/cmd_ee_velocity", "geometry_msgs/msg/TwistStamped", COMMAND,
+                                      counter("commands"))  # fmt: skip
+        transport.create_timer(0.5, lambda: print(f"frames {counts['frames']}\ncommands {counts['commands']}", flush=True))
     transport.spin()
     transport.shutdown()
     return 0

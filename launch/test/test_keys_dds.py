@@ -1,7 +1,8 @@
 """DDS Security between real processes: `rig keys` makes the keystore, the MuJoCo Sawyer and the policy run keyed
 under ``ROS_SECURITY_STRATEGY=Enforce``, and intruders fail: a participant without keys is not heard (its velocity
-commands never reach the arm, its weights never reach the policy) and hears nothing (no camera frame); one with the
-operator's keys may not even create a command or weights writer. The keyed graph keeps running throughout.
+commands never reach the arm, its weights never reach the policy; a fellow intruder hears them) and hears nothing
+of the graph (no camera frame; on the loopback wire the keyed command's value never appears, the unkeyed one's
+does); one with the operator's keys may not even create a command or weights writer. The keyed graph keeps running.
 
 Needs the security-capable binding (cyclonedds 0.10.2 built against Debian's libddsc, README "Keys (DDS Security)")
 in the directory ``RIG_SECURE_DDS_PATH`` names; skips, saying so, without it. Intruders without keys run on the
@@ -11,9 +12,12 @@ plain wheel, as a stranger's machine would.
 from __future__ import annotations
 
 import os
+import socket
+import struct
 import subprocess
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -44,6 +48,46 @@ def keyed_env(tmp_path: Path, isolated_dds: int) -> dict[str, str]:
     python_path = os.pathsep.join(filter(None, [binding, os.environ.get("PYTHONPATH")]))
     return {"PYTHONPATH": python_path, "ROS_SECURITY_KEYSTORE": str(keystore), "ROS_SECURITY_ENABLE": "true",
             "ROS_SECURITY_STRATEGY": "Enforce"}  # fmt: skip
+
+
+class LoopbackCapture:
+    """Every frame on the loopback interface while it runs (a raw packet socket: root only), to look for payloads."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.ntohs(0x0003))  # ETH_P_ALL
+        self.sock.bind(("lo", 0))
+        self.sock.settimeout(0.2)
+        self.frames: list[bytes] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.frames.append(self.sock.recv(65535))
+            except TimeoutError:
+                continue
+
+    def seen(self, payload: bytes) -> bool:
+        return any(payload in frame for frame in list(self.frames))
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(TIMEOUT_S)
+        self.sock.close()
+
+
+@pytest.fixture
+def loopback_capture() -> Iterator[LoopbackCapture | None]:
+    """A LoopbackCapture, or None where raw sockets are not allowed (not root): the check is then left out."""
+    try:
+        capture = LoopbackCapture()
+    except PermissionError:
+        yield None
+        return
+    yield capture
+    capture.stop()
 
 
 def peer(start_node: Callable[..., NodeProcess], env: dict[str, str], *args: str, enclave: str = "") -> NodeProcess:
@@ -108,7 +152,7 @@ def test_a_node_without_keys_of_its_enclave_refuses_to_start_under_enforce(keyed
 
 
 def test_intruders_cannot_move_the_arm_replace_weights_or_read_frames_and_the_keyed_graph_runs_on(
-        keyed_env, start_node, tmp_path):  # fmt: skip
+        keyed_env, start_node, tmp_path, loopback_capture):  # fmt: skip
     probe_path = tmp_path / "probe.jsonl"
     start_node("rig_probe", {}, [sys.executable, "-m", "rig_transport.probe", str(probe_path),
                                  "/rig/camera/image_raw=sensor_msgs/msg/Image:sensor_data",
@@ -143,6 +187,10 @@ def test_intruders_cannot_move_the_arm_replace_weights_or_read_frames_and_the_ke
         assert str(INTRUDER_COMMAND) not in sim.log()
         assert str(INTRUDER_VERSION) not in policy.log()
         assert next_report(unkeyed_listener, "frames") == 0 and frames.clear()  # keyed frames flowed meanwhile
+        assert last_count(unkeyed_listener, "commands") > 0  # the intruders hear each other: only the keyed do not
+        if loopback_capture is not None:  # on the wire: the unkeyed command in clear, the keyed one encrypted
+            assert loopback_capture.seen(struct.pack("<d", INTRUDER_COMMAND))
+            assert not loopback_capture.seen(struct.pack("<d", KEYED_COMMAND))
 
         # the graph runs on: frames and the policy's commands still flow, every keyed node alive
         frames.wait_for(lambda r: True, "a frame after the intrusions", sim, policy)
