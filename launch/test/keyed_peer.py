@@ -20,6 +20,7 @@ from rig_trainer_node.messages import weights_msg
 from rig_core.weights import read_weights_file
 from rig_transport import COMMAND, LATCHED, SENSOR_DATA
 from rig_transport.dds_backend import DDSTransport
+from rig_transport.security import SecurityError
 
 PERIOD_S = 0.05
 
@@ -31,7 +32,7 @@ def main(role: str, value: str = "") -> int:
             publisher = transport.create_publisher("/rig/cmd_ee_velocity", "geometry_msgs/msg/TwistStamped", COMMAND)
         elif role == "weights":
             publisher = transport.create_publisher("/rig/weights", "rig_msgs/msg/ModelWeights", LATCHED)
-    except PermissionError as error:
+    except SecurityError as error:
         print(f"refused: {error}", flush=True)
         transport.shutdown()
         return 3

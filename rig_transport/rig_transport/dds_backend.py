@@ -251,13 +251,14 @@ class DDSTransport(Transport):
 
     @contextmanager
     def _permitted(self, action: str, topic: str) -> Iterator[None]:
-        """Under DDS Security, a refused entity (no permission in the enclave) is a PermissionError that says so."""
+        """Under DDS Security, a refused entity (no permission in the enclave) is a SecurityError that says so (a
+        ValueError: the node stops with that line)."""
         try:
             yield
         except DDSException as error:
             if not enabled():
                 raise
-            raise PermissionError(f"enclave {self.enclave} may not {action} {topic} (its permissions.xml): {error}") from error
+            raise SecurityError(f"enclave {self.enclave} may not {action} {topic} (its permissions.xml): {error}") from error
 
     # -- parameters, messages, clock --------------------------------------------------------------------------
     def declare_parameters(self, defaults: dict[str, Any]) -> dict[str, Any]:
