@@ -21,7 +21,7 @@ setup(
         (f"share/{PACKAGE}/config", glob("rig_launch/config/*.yaml")),
         (f"share/{PACKAGE}/foxglove", glob("foxglove/*.json")),
     ],
-    install_requires=["setuptools", "pyyaml>=6", "tqdm>=4.66", "rig-core", "rig-transport"],
+    install_requires=["setuptools", "pyyaml>=6", "tqdm>=4.66", "cryptography>=42", "rig-core", "rig-transport"],
     extras_require={"test": ["pytest>=8"]},
     zip_safe=False,
 )

@@ -117,7 +117,11 @@ def main(argv: list[str] | None = None) -> int:
     except RigError as error:
         print(f"rig goal: error: {error}", file=sys.stderr)
         return 1
-    transport = make_transport("rig_goal", argv=[])
+    try:
+        transport = make_transport("rig_goal", argv=[])
+    except ValueError as error:  # e.g. DDS Security enforced without this tool's keys (rig_transport.security)
+        print(f"rig goal: error: {error}", file=sys.stderr)
+        return 1
     statuses: queue.Queue = queue.Queue()
     transport.create_subscription("/rig/policy/status", "rig_msgs/msg/PolicyStatus", STATUS, statuses.put)
     what, stamp, send = request_sender(transport, args, image)

@@ -39,7 +39,9 @@ def _nodes(context: LaunchContext, graph_name: str) -> list[Any]:
         # (the robot_id the graph sets would not reach an rclpy node). The DDS backend takes -r __ns:=/ too.
         actions.append(Node(package=spec.package, executable=spec.executable, name=spec.name, namespace="/",
                             parameters=[LaunchConfiguration("params_file"), typed],
-                            arguments=["--ros-args", "--log-level", LaunchConfiguration("log_level")],
+                            # --enclave: each node its own SROS2 enclave (`rig keys`); used only with ROS_SECURITY_*
+                            arguments=["--ros-args", "--log-level", LaunchConfiguration("log_level"),
+                                       "--enclave", f"/{spec.name}"],
                             additional_env={"RIG_TRANSPORT": "dds"} if speaks_ros1(spec, parameters[spec.name]) else None,
                             output="screen", emulate_tty=True))  # fmt: skip
     if LaunchConfiguration("record").perform(context).strip().lower() in ("true", "1", "yes"):

@@ -54,7 +54,11 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of `rig stop`: 0 when a driver confirmed, 1 when none did within the timeout."""
     args = parser().parse_args(argv)
     stopped = not args.release
-    transport = make_transport("rig_stop", argv=[])
+    try:
+        transport = make_transport("rig_stop", argv=[])
+    except ValueError as error:  # e.g. DDS Security enforced without this tool's keys (rig_transport.security)
+        print(f"rig stop: error: {error}", file=sys.stderr)
+        return 1
     statuses: queue.Queue = queue.Queue()
     transport.create_subscription("/rig/driver/status", "rig_msgs/msg/DriverStatus", STATUS, statuses.put)
     stop = transport.create_publisher("/rig/driver/stop", "std_msgs/msg/Bool", LATCHED)

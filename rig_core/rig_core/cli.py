@@ -9,6 +9,7 @@ rig up sim                     # the ROS node graph without ROS (needs the `rig`
 rig goal goal.png | --capture | --clear                                # the operator's goal image
 rig stop [--release]                                                   # hold the arm still (operator stop)
 rig record --out bags/lab1 [--topics ...]                              # the graph's topics into a rosbag2 MCAP bag
+rig keys keys/lab [--domain 7]                                         # an SROS2 keystore, one enclave per node
 """
 
 from __future__ import annotations
@@ -106,12 +107,13 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("goal", help="set, capture or clear the robot's goal image (see rig goal --help)")
     commands.add_parser("stop", help="hold the robot arm still, or release it (see rig stop --help)")
     commands.add_parser("record", help="record the graph's topics into a rosbag2 MCAP bag (see rig record --help)")
+    commands.add_parser("keys", help="create the graph's SROS2 keystore for DDS Security (see rig keys --help)")
     return parser
 
 
 RESUME_REFUSES = ("out", "task", "seed", "oracle", "method", "relabel", "reward", "image_size", "set")
 """`rig train` options (default None: given or not) that a resumed run, which keeps its saved config, refuses."""
-BRINGUP_COMMANDS = ("up", "goal", "stop", "record")
+BRINGUP_COMMANDS = ("up", "goal", "stop", "record", "keys")
 """Subcommands that live in the bringup package (`rig_launch`), so that rig_core knows nothing of nodes."""
 
 

@@ -6,9 +6,9 @@ so ROS 2 nodes on rmw_cyclonedds_cpp exchange messages with these nodes. Each no
 endpoints on ``ros_discovery_info`` (:mod:`rig_transport.dds_graph`), so ROS 2 tools list it. All callbacks and
 timers run on one executor thread, which ``spin()`` starts; the calling thread waits there, handling SIGINT/SIGTERM.
 
-Environment: ``ROS_DOMAIN_ID`` (default 0), ``CYCLONEDDS_URI`` (Cyclone's own configuration), and
+Environment: ``ROS_DOMAIN_ID`` (default 0), ``CYCLONEDDS_URI`` (Cyclone's own configuration),
 ``RIG_DDS_LOOPBACK=1`` to keep all traffic on the loopback interface (tests, one-machine runs) when
-``CYCLONEDDS_URI`` is not set.
+``CYCLONEDDS_URI`` is not set, and SROS2's ``ROS_SECURITY_*`` for DDS Security (:mod:`rig_transport.security`).
 """
 
 from __future__ import annotations
@@ -19,12 +19,14 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
 from cyclonedds.core import (
+    DDSException,
     Entity,
     GuardCondition,
     InstanceState,
@@ -42,6 +44,7 @@ from cyclonedds.sub import DataReader
 from cyclonedds.topic import Topic
 from cyclonedds.util import duration
 
+from rig_transport.dds_compat import matched_reader_count
 from rig_transport.dds_graph import (
     DISCOVERY_QOS,
     DISCOVERY_TYPE,
@@ -58,6 +61,7 @@ from rig_transport.interface import (
     restore_signal_handlers,
 )
 from rig_transport.parameters import parse_ros_args, resolve_parameters, user_values
+from rig_transport.security import SecurityError, enabled, resolve_enclave, security_policies
 
 
 def unicast_config(interface: str, peers: Sequence[str]) -> str:
@@ -141,7 +145,7 @@ class DDSPublisher:
 
     def get_subscription_count(self) -> int:
         """How many readers are matched now (the writer's publication-matched status)."""
-        return int(self._writer.get_publication_matched_status().current_count)
+        return matched_reader_count(self._writer)
 
 
 @dataclass
@@ -188,7 +192,8 @@ class DDSTransport(Transport):
         self._declared: set[str] = set()
         self._types = types or default_types()
         use_loopback_if_requested()
-        self._participant = DomainParticipant(domain_id(), qos=participant_qos())
+        self.enclave = resolve_enclave(node_name, ros_args.enclave)
+        self._participant = _participant(self.enclave, self.logger)
         discovery_qos = dds_qos(DISCOVERY_QOS, self._types.type_hash(DISCOVERY_TYPE), writer=True)
         self._graph = GraphAnnouncer(self._participant, self._types, discovery_qos, node_name, self.node_namespace)
         # Wake-ups go through a guard condition: WaitSet.set_trigger does not end a wait in cyclonedds 11,
@@ -209,7 +214,8 @@ class DDSTransport(Transport):
     # -- graph ------------------------------------------------------------------------------------------------
     def create_publisher(self, topic: str, type_name: str, qos: QoSProfile) -> DDSPublisher:
         dds_topic = self._topic(topic, type_name)
-        writer = DataWriter(self._participant, dds_topic, dds_qos(qos, self._types.type_hash(type_name), writer=True))
+        with self._permitted("publish", topic):
+            writer = DataWriter(self._participant, dds_topic, dds_qos(qos, self._types.type_hash(type_name), writer=True))
         publisher = DDSPublisher(writer, topic, type_name, self._types.idl_class(type_name))
         self._graph.add_writer(writer.guid)
         self._publishers.append(publisher)  # as an rclpy Node does: a dropped handle must not delete the writer
@@ -217,7 +223,8 @@ class DDSTransport(Transport):
 
     def create_subscription(self, topic: str, type_name: str, qos: QoSProfile, callback: Callable[[Any], None]) -> None:
         dds_topic = self._topic(topic, type_name)
-        reader = DataReader(self._participant, dds_topic, dds_qos(qos, self._types.type_hash(type_name), writer=False))
+        with self._permitted("subscribe to", topic):
+            reader = DataReader(self._participant, dds_topic, dds_qos(qos, self._types.type_hash(type_name), writer=False))
         self._graph.add_reader(reader.guid)
         condition = ReadCondition(reader, SampleState.Any | ViewState.Any | InstanceState.Any)
         wrapped = guarded(callback, self.logger, f"subscription callback for {topic}")
@@ -237,9 +244,21 @@ class DDSTransport(Transport):
             if known_type != type_name:
                 raise ValueError(f"topic {topic} is already used with type {known_type}, not {type_name}")
             return dds_topic
-        dds_topic = Topic(self._participant, name, self._types.idl_class(type_name))
+        with self._permitted("use", topic):
+            dds_topic = Topic(self._participant, name, self._types.idl_class(type_name))
         self._topics[name] = (dds_topic, type_name)
         return dds_topic
+
+    @contextmanager
+    def _permitted(self, action: str, topic: str) -> Iterator[None]:
+        """Under DDS Security, a refused entity (no permission in the enclave) is a SecurityError that says so (a
+        ValueError: the node stops with that line)."""
+        try:
+            yield
+        except DDSException as error:
+            if not enabled():
+                raise
+            raise SecurityError(f"enclave {self.enclave} may not {action} {topic} (its permissions.xml): {error}") from error
 
     # -- parameters, messages, clock --------------------------------------------------------------------------
     def declare_parameters(self, defaults: dict[str, Any]) -> dict[str, Any]:
@@ -339,6 +358,20 @@ class DDSTransport(Transport):
                     return
                 if not isinstance(sample, InvalidSample):  # invalid samples only report a writer going away
                     sub.callback(sample)
+
+
+def _participant(enclave: str, logger: logging.Logger) -> DomainParticipant:
+    """The node's DomainParticipant: the enclave in USER_DATA, and its keys when security is on (SecurityError if
+    Cyclone refuses them)."""
+    qos = participant_qos(enclave)
+    properties = security_policies(enclave, logger)
+    if not properties:
+        return DomainParticipant(domain_id(), qos=qos)
+    try:
+        return DomainParticipant(domain_id(), qos=Qos(*qos, *properties))
+    except DDSException as error:
+        raise SecurityError(f"DDS Security refused the keys of enclave {enclave} ({error}); Cyclone DDS's log above "
+                            "says why (e.g. a certificate or signature not from this keystore's CAs)") from error
 
 
 def _node_logger(node_name: str, level: str | None) -> logging.Logger:

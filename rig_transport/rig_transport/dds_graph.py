@@ -29,11 +29,7 @@ DISCOVERY_TOPIC = "ros_discovery_info"
 DISCOVERY_TYPE = "rmw_dds_common/msg/ParticipantEntitiesInfo"
 DISCOVERY_QOS = QoSProfile(depth=1, reliable=True, transient_local=True)
 ROOT_NAMESPACE = "/"
-ENCLAVE = "/"
-"""rcl's default security enclave, what a ROS 2 node without ``--enclave`` has."""
-
-
-def participant_qos(enclave: str = ENCLAVE) -> Qos:
+def participant_qos(enclave: str) -> Qos:
     """The DomainParticipant QoS rmw_cyclonedds_cpp creates: the enclave in USER_DATA."""
     return Qos(Policy.Userdata(f"enclave={enclave};".encode()))
 

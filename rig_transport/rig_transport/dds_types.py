@@ -30,10 +30,12 @@ from rosbags.interfaces import Nodetype
 from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 from rosbags.typesys.store import Typestore
 
-# ROS base type -> (cyclonedds field type, ROS default value). rosidl maps `char` to uint8 and `byte` to octet.
+# ROS base type -> (cyclonedds field type, ROS default value). rosidl maps `char` to uint8 and `byte` to octet;
+# cyclonedds 0.10 (the security-capable binding, see rig_transport.security) has no octet type: uint8, the same CDR.
+_OCTET = getattr(idl, "byte", idl.uint8)
 _BASE_TYPES: dict[str, tuple[Any, Any]] = {
     "bool": (bool, False),
-    "byte": (idl.byte, 0),
+    "byte": (_OCTET, 0),
     "char": (idl.uint8, 0),
     "int8": (idl.int8, 0),
     "uint8": (idl.uint8, 0),
@@ -164,12 +166,14 @@ def _octet_sequences_as_bytes(cls: type[IdlStruct], names: list[str]) -> None:
     700 KB weights bundle, and milliseconds for every image. Its BytesMachine writes the same XCDR1 bytes (uint32
     length, then the octets) in one copy, but a ``bytes`` annotation has no XTypes type object, so the field keeps
     its ``sequence<uint8>`` annotation (type information, discovery) and only its (de)serialiser is swapped. The
-    rosbags byte-equality tests check the result. Relies on cyclonedds 11 internals (``__idl__``'s machines).
+    rosbags byte-equality tests check the result. Relies on cyclonedds internals (``__idl__``'s machines: ``v1_`` and
+    ``v2_machine`` in cyclonedds 11, ``v0_`` and ``v2_machine`` in 0.10).
     """
     if not names:
         return
     cls.__idl__.populate()
-    for machine in (cls.__idl__.v1_machine, cls.__idl__.v2_machine):
+    machines = [getattr(cls.__idl__, f"v{version}_machine", None) for version in (0, 1, 2)]
+    for machine in filter(None, machines):
         for name in names:
             machine.members_machines[name] = BytesMachine()
 

@@ -51,6 +51,8 @@ class RosArgs:
     log_level: str | None = None
     node_name: str | None = None
     """``-r __node:=NAME`` (what ``ros2 launch`` passes for a Node with a name): the node's name."""
+    enclave: str | None = None
+    """``--enclave NAME`` (``-e``): the node's DDS Security enclave (`rig_transport.security`)."""
 
 
 def parse_ros_args(argv: Sequence[str]) -> RosArgs:
@@ -74,10 +76,12 @@ def parse_ros_args(argv: Sequence[str]) -> RosArgs:
             result.log_level = _value_of(token, tokens)
         elif token in ("-r", "--remap"):
             _remap(_value_of(token, tokens), result)
+        elif token in ("-e", "--enclave"):
+            result.enclave = _value_of(token, tokens)
         else:
             raise ParameterError(
                 f"unsupported ROS argument {token!r} for the DDS transport (supported: --params-file FILE, "
-                "-p NAME:=VALUE, --log-level LEVEL, -r __node:=NAME)"
+                "-p NAME:=VALUE, --log-level LEVEL, -r __node:=NAME, --enclave NAME)"
             )
     return result
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import queue
 import random
 import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -68,11 +69,14 @@ class NodeProcess:
     """A process whose stdout and stderr go to a log file; a node by default (see `script_args`). It runs in the log
     file's directory, so the relative paths of node defaults (the policy's spool, ``runs/...``) stay there too."""
 
-    def __init__(self, script: str, params: dict[str, Any], log_path: Path, *, args: Sequence[str] | None = None) -> None:
+    def __init__(self, script: str, params: dict[str, Any], log_path: Path, *, args: Sequence[str] | None = None,
+                 env: Mapping[str, str] | None = None) -> None:  # fmt: skip
         self.log_path = log_path
         with log_path.open("ab") as log:
             command = list(args) if args is not None else script_args(script, params)
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=log_path.parent)
+            environment = {**os.environ, **env} if env is not None else None  # None: this process's environment
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=log_path.parent,
+                                            env=environment)  # fmt: skip
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -110,7 +114,7 @@ def wait_until_matched(publisher: Any, process: NodeProcess) -> None:
     """Until a reader of ``process`` has matched a DDSPublisher of the test process (volatile delivery starts then;
     for a process that reports nothing to probe with, e.g. `rig record`)."""
     deadline = time.monotonic() + TIMEOUT_S
-    while publisher._writer.get_publication_matched_status().current_count < 1:
+    while publisher.get_subscription_count() < 1:
         if not process.alive() or time.monotonic() > deadline:
             pytest.fail(f"no reader of {process.log_path.name} matched (alive: {process.alive()}):\n{process.log()}")
         time.sleep(0.05)
@@ -192,12 +196,14 @@ def test_node() -> Iterator[TestNode]:
 
 @pytest.fixture
 def start_node(tmp_path: Path) -> Iterator[Callable[..., NodeProcess]]:
-    """``start_node(script, params, args=None)`` starts a process logging to tmp_path; all are stopped at teardown
-    (SIGTERM, then SIGKILL if one hangs: a SIGKILLed `rig up` would leave the nodes it started running)."""
+    """``start_node(script, params, args=None, env=None)`` starts a process logging to tmp_path (``env``: variables
+    over this process's environment); all are stopped at teardown (SIGTERM, then SIGKILL if one hangs: a SIGKILLed
+    `rig up` would leave the nodes it started running)."""
     nodes: list[NodeProcess] = []
 
-    def start(script: str, params: dict[str, Any], args: Sequence[str] | None = None) -> NodeProcess:
-        nodes.append(NodeProcess(script, params, tmp_path / f"{script}_{len(nodes)}.log", args=args))
+    def start(script: str, params: dict[str, Any], args: Sequence[str] | None = None,
+              env: Mapping[str, str] | None = None) -> NodeProcess:  # fmt: skip
+        nodes.append(NodeProcess(script, params, tmp_path / f"{script}_{len(nodes)}.log", args=args, env=env))
         return nodes[-1]
 
     yield start

@@ -23,12 +23,16 @@ from cyclonedds.builtin import (
     BuiltinTopicDcpsPublication,
     BuiltinTopicDcpsSubscription,
 )
-from cyclonedds.builtin_types import DcpsEndpoint, DcpsParticipant
 from cyclonedds.core import InstanceState, Policy, Qos, SampleState, ViewState
 from cyclonedds.domain import DomainParticipant
 from cyclonedds.sub import DataReader
 from cyclonedds.topic import Topic
 from cyclonedds.util import duration
+
+try:
+    from cyclonedds.builtin_types import DcpsEndpoint, DcpsParticipant
+except ImportError:  # cyclonedds 0.10, the keyed binding (rig_transport.security), has them in cyclonedds.builtin
+    from cyclonedds.builtin import DcpsEndpoint, DcpsParticipant
 from peer import TIMEOUT_S
 from rosbags.typesys import Stores, get_typestore
 
@@ -38,6 +42,14 @@ from rig_transport.dds_graph import DISCOVERY_TOPIC, DISCOVERY_TYPE
 from rig_transport.dds_types import default_types
 
 _ANY_SAMPLE = SampleState.Any | ViewState.Any | InstanceState.Any
+
+
+def _take_serialized(reader_ref: int, n: int) -> list:
+    """Up to ``n`` samples of any state, as (serialized bytes, sample info)."""
+    try:
+        return ddspy_take(reader_ref, _ANY_SAMPLE, n)
+    except TypeError:  # cyclonedds 0.10's takes any sample, without a state mask
+        return ddspy_take(reader_ref, n)
 
 
 @dataclass
@@ -104,7 +116,7 @@ class GraphObserver:
     def poll(self) -> None:
         # cyclonedds-python has no public take of the serialized sample: DataReader.take deserializes what this
         # C-layer call returns; the test needs the bytes as the writer put them on the wire.
-        for data, info in ddspy_take(self._discovery._ref, _ANY_SAMPLE, 64):
+        for data, info in _take_serialized(self._discovery._ref, 64):
             if info.valid_data:
                 self.announcements[bytes(data[4:20])] = bytes(data)
         for sample in self._builtin["participant"].take(N=64):
@@ -178,7 +190,8 @@ def test_announcement_is_the_cdr_rosbags_writes_with_the_endpoint_guids(make_nod
     assert observer.announcements[participant.bytes] == bytes(store.serialize_cdr(expected, DISCOVERY_TYPE))
     assert weights.participant_key == subscription.participant_key == participant
     observer.wait_until(lambda: participant in observer.participants, "DCPSParticipant sample of the node")
-    assert observer.participants[participant].qos[Policy.Userdata].data == b"enclave=/;"
+    # the node's enclave (rig_transport.security: /<node name> unless --enclave or ROS_SECURITY_ENCLAVE_OVERRIDE)
+    assert observer.participants[participant].qos[Policy.Userdata].data == b"enclave=/renamed_node;"
 
 
 def test_node_process_lists_the_guids_its_endpoints_have_in_the_builtin_topics(start_peer, prefix, observer):

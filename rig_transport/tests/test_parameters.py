@@ -102,12 +102,19 @@ def test_defaults_must_define_a_type(default):
         (["--ros-args", "--params-file"], "needs a value"),
         (["--ros-args", "-r", "/chatter:=/other"], "unsupported remapping '/chatter:=/other'"),
         (["--ros-args", "-r", "__ns:=/robot1"], "unsupported remapping"),
-        (["--ros-args", "--enclave", "/x"], "unsupported ROS argument '--enclave'"),
+        (["--ros-args", "--disable-rosout-logs"], "unsupported ROS argument '--disable-rosout-logs'"),
+        (["--ros-args", "--enclave"], "--enclave needs a value"),
     ],
 )
 def test_malformed_ros_args_are_clear_errors(argv, message):
     with pytest.raises(ParameterError, match=message):
         parse_ros_args(argv)
+
+
+def test_the_enclave_is_taken():
+    assert parse_ros_args(["--ros-args", "--enclave", "/policy_node"]).enclave == "/policy_node"
+    assert parse_ros_args(["--ros-args", "-e", "/x"]).enclave == "/x"
+    assert parse_ros_args([]).enclave is None
 
 
 def test_the_node_name_and_root_namespace_that_ros2_launch_passes_are_taken(params_file):
