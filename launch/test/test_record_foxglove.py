@@ -1,8 +1,8 @@
 """A `rig record` bag as the Foxglove app reads it: foxglove_check/check_bag.mjs opens every file with @mcap/core,
 parses the embedded message definitions with @foxglove/rosmsg and decodes every message with
-@foxglove/rosmsg2-serialization (no bytes left over); the topics, types and counts are metadata.yaml's and the decoded
-fields are what was sent. Skips, naming what is missing, without node or without the checker's npm modules
-(`npm ci --prefix launch/test/foxglove_check`, which .ci/run does)."""
+@foxglove/rosmsg2-serialization (nothing left over but CDR padding); the topics, types and counts are metadata.yaml's
+and the decoded fields are what was sent. Skips, naming what is missing, without node or without the checker's npm
+modules (`npm ci --prefix launch/test/foxglove_check`, which .ci/run does)."""
 
 from __future__ import annotations
 
@@ -65,29 +65,40 @@ def test_foxglove_reads_every_message_of_a_rig_record_bag_as_it_was_sent(test_no
     assert_decoded_as_sent({topic: attributes(messages) for topic, messages in out["messages"].items()}, recording)
 
 
-def test_the_checker_fails_on_a_count_or_type_that_differs_and_on_a_file_that_is_no_mcap(tmp_path):
+def test_the_checker_takes_cdr_padding_and_fails_on_a_count_type_or_byte_too_many_and_on_no_mcap(tmp_path):
     command = checker_command()
     types = default_types()
     writer = SplitBagWriter(tmp_path / "stops", [TOPICS["/rig/driver/stop"]], types.typestore)
     writer.open()
-    for index, data in enumerate([True, False]):
-        writer.write("/rig/driver/stop", 10**18 + index, serialize(types.new("std_msgs/msg/Bool", data=data)))
+    for index, (data, padding) in enumerate([(True, b""), (False, b"\0\0\0")]):  # 5 bytes, or padded to 8 on the wire
+        writer.write("/rig/driver/stop", 10**18 + index, serialize(types.new("std_msgs/msg/Bool", data=data)) + padding)
     writer.close()
+    over = SplitBagWriter(tmp_path / "over", [TOPICS["/rig/driver/stop"]], types.typestore)
+    over.open()
+    over.write("/rig/driver/stop", 10**18, serialize(types.new("std_msgs/msg/Bool", data=True)) + b"\0" * 4)
+    over.close()
     (mcap,) = (tmp_path / "stops").glob("*.mcap")
+    (too_long,) = (tmp_path / "over").glob("*.mcap")
     junk = tmp_path / "junk.mcap"
     junk.write_bytes(b"not an MCAP file at all")
-    for expected, files, reason in [
-        ({"/rig/driver/stop": {"type": "std_msgs/msg/Bool", "count": 2}}, [mcap], None),
-        ({"/rig/driver/stop": {"type": "std_msgs/msg/Bool", "count": 3}}, [mcap], "2 messages, expected 3"),
-        ({"/rig/driver/stop": {"type": "std_msgs/msg/Empty", "count": 2}}, [mcap], "expected std_msgs/msg/Empty"),
-        ({}, [mcap], "/rig/driver/stop: not expected"),
-        ({}, [junk], "not a readable MCAP file"),
+    stops = {"/rig/driver/stop": {"type": "std_msgs/msg/Bool", "count": 2}}
+    for expected, files, options, reason in [
+        (stops, [mcap], [], None),
+        (stops, [mcap], ["--counts-only"], None),
+        ({"/rig/driver/stop": {"type": "std_msgs/msg/Bool", "count": 3}}, [mcap], [], "2 messages, expected 3"),
+        ({"/rig/driver/stop": {"type": "std_msgs/msg/Empty", "count": 2}}, [mcap], [], "expected std_msgs/msg/Empty"),
+        ({}, [mcap], [], "/rig/driver/stop: not expected"),
+        ({"/rig/driver/stop": {"type": "std_msgs/msg/Bool", "count": 1}}, [too_long], [], "does not account for"),
+        ({}, [junk], [], "not a readable MCAP file"),
     ]:
-        result = subprocess.run([*command, "--expect", json.dumps(expected), *map(str, files)], capture_output=True,
-                                text=True, timeout=120)  # fmt: skip
+        result = subprocess.run([*command, "--expect", json.dumps(expected), *options, *map(str, files)],
+                                capture_output=True, text=True, timeout=120)  # fmt: skip
         if reason is None:
             assert result.returncode == 0, result.stderr
-            assert [msg["data"] for msg in json.loads(result.stdout)["messages"]["/rig/driver/stop"]] == [True, False]
+            out = json.loads(result.stdout)
+            assert out["counts"] == {"/rig/driver/stop": 2}
+            decoded = [msg["data"] for msg in out["messages"].get("/rig/driver/stop", [])]
+            assert decoded == ([] if options else [True, False])
         else:
             assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
             assert result.stderr.startswith("check_bag: error: ") and reason in result.stderr, result.stderr
