@@ -5,7 +5,9 @@ recordings are one error line."""
 
 from __future__ import annotations
 
+import re
 import subprocess
+from pathlib import Path
 
 import pytest
 import yaml
@@ -50,6 +52,27 @@ def test_rig_record_writes_a_split_rosbag2_mcap_bag_that_reads_back_exactly(test
     assert (qos["/rig/goal_image"]["reliability"], qos["/rig/goal_image"]["durability"]) == ("reliable", "transient_local")
     assert qos["/rig/camera/image_raw"]["reliability"] == "best_effort" and qos["/rig/replay/transitions"]["depth"] == 1000
     assert_decoded_as_sent(back, recording)
+
+
+def readme_topics_table() -> dict[str, str]:
+    """Topic -> type of the README's "ROS 2 topics (the contract)" table (a row may name several topics)."""
+    text = (Path(__file__).parents[2] / "README.md").read_text()
+    table = text.split("## ROS 2 topics (the contract)", 1)[1].split("\n## ", 1)[0]
+    topics: dict[str, str] = {}
+    for row in table.splitlines():
+        if row.startswith("| /rig/"):
+            names, types = (cell.strip() for cell in row.split("|")[1:3])
+            names = [name.strip() for name in names.split(",")]
+            type_names = re.findall(r"\w+/[A-Z]\w*", types)[: len(names)]  # one type may serve every name
+            topics |= dict(zip(names, type_names * len(names) if len(type_names) == 1 else type_names, strict=True))
+    return topics
+
+
+def test_what_is_recorded_is_the_readme_topics_table():
+    """`rig record` and record:=true record TOPICS: every topic of the contract (/rig/replay/ack was left out once)."""
+    table = readme_topics_table()
+    assert len(table) >= 20 and table["/rig/replay/ack"] == "rig_msgs/ReplayAck"
+    assert {name: spec.type_name.replace("/msg/", "/") for name, spec in TOPICS.items()} == table
 
 
 def test_topic_selection():
