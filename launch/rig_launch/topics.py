@@ -27,6 +27,7 @@ TOPICS = {
         TopicSpec("/rig/driver/status", "rig_msgs/msg/DriverStatus", STATUS),
         TopicSpec("/rig/driver/stop", "std_msgs/msg/Bool", LATCHED),
         TopicSpec("/rig/replay/transitions", "rig_msgs/msg/Transition", REPLAY),
+        TopicSpec("/rig/replay/ack", "rig_msgs/msg/ReplayAck", REPLAY),
         TopicSpec("/rig/weights", "rig_msgs/msg/ModelWeights", LATCHED),
         TopicSpec("/rig/policy/status", "rig_msgs/msg/PolicyStatus", STATUS),
         TopicSpec("/rig/trainer/status", "rig_msgs/msg/TrainerStatus", STATUS),

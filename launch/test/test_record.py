@@ -5,43 +5,20 @@ recordings are one error line."""
 
 from __future__ import annotations
 
-import signal
+import re
 import subprocess
+from pathlib import Path
 
-import numpy as np
 import pytest
 import yaml
 from mcap.reader import make_reader
 from mcap_ros2.decoder import DecoderFactory
+from recorded_bag import RIG, assert_decoded_as_sent, record_known_messages
 
 from rig_launch.bag_writer import SplitBagWriter
 from rig_launch.record import selected_topics, serialize
 from rig_launch.topics import TOPICS, ros2_bag_record_command
-from rig_transport import LATCHED, REPLAY, SENSOR_DATA
 from rig_transport.dds_types import default_types
-from rig_transport.images import rgb_to_image
-from rig_transport.scripts import installed_script
-from rig_transport.testing import wait_until_matched
-
-RIG = installed_script("rig")
-SIZE = 84
-TRANSITIONS = 12
-FRAMES = 5
-MAX_BAG_SIZE = 100_000
-"""About four transitions (two 84x84 rgb8 images each, 42 KB) per file."""
-
-
-def image(transport, seed: int):
-    rgb = np.random.default_rng(seed).integers(0, 256, (SIZE, SIZE, 3), np.uint8)
-    return rgb_to_image(transport, rgb, transport.new("builtin_interfaces/msg/Time", sec=seed, nanosec=7), "rig_camera")
-
-
-def transition(transport, step: int):
-    return transport.new(
-        "rig_msgs/msg/Transition", robot_id="sawyer_a", episode_id=3, step=step, observation=image(transport, step),
-        action=np.array([0.5, -step / TRANSITIONS], np.float32), next_observation=image(transport, step + 1),
-        goal_latent=np.arange(16, dtype=np.float32) * step, episode_end=step == TRANSITIONS - 1, weights_version=9,
-    )  # fmt: skip
 
 
 def read_back(bag, files: list[str]) -> dict[str, list]:
@@ -56,42 +33,16 @@ def read_back(bag, files: list[str]) -> dict[str, list]:
     return messages
 
 
-def assert_same_image(decoded, sent) -> None:
-    assert (decoded.height, decoded.width, decoded.encoding, decoded.step) == (sent.height, sent.width, "rgb8", SIZE * 3)
-    assert (decoded.header.stamp.sec, decoded.header.stamp.nanosec, decoded.header.frame_id) == (
-        sent.header.stamp.sec, sent.header.stamp.nanosec, "rig_camera")  # fmt: skip
-    assert bytes(decoded.data) == bytes(sent.data)
-
-
 def test_rig_record_writes_a_split_rosbag2_mcap_bag_that_reads_back_exactly(test_node, start_node, tmp_path):
-    transport, bag = test_node.transport, tmp_path / "lab1"
-    goal = transport.create_publisher("/rig/goal_image", "sensor_msgs/msg/Image", LATCHED)
-    goal_image = image(transport, 1000)
-    goal.publish(goal_image)  # before the recorder starts: latched, so it is recorded all the same
-    transitions = transport.create_publisher("/rig/replay/transitions", "rig_msgs/msg/Transition", REPLAY)
-    camera = transport.create_publisher("/rig/camera/image_raw", "sensor_msgs/msg/Image", SENSOR_DATA)
-    test_node.start()
-    recorder = start_node("rig_record", {}, [RIG, "record", "--out", str(bag), "--exclude", "/rig/weights",
-                                             "--max-bag-size", str(MAX_BAG_SIZE)])  # fmt: skip
-    wait_until_matched(transitions, recorder)
-    wait_until_matched(camera, recorder)
-    sent = [transition(transport, step) for step in range(TRANSITIONS)]
-    frames = [image(transport, 2000 + index) for index in range(FRAMES)]
-    for msg in sent:
-        transitions.publish(msg)
-    for frame in frames:  # best effort: the recording may miss a frame, never alter one
-        camera.publish(frame)
-    recorder.wait_for_log(f"/rig/replay/transitions {TRANSITIONS}")
-    recorder.wait_for_log("/rig/goal_image 1")
-    assert recorder.stop(signal.SIGINT) == 0, recorder.log()
-
-    info = yaml.safe_load((bag / "metadata.yaml").read_text())["rosbag2_bagfile_information"]
+    bag = tmp_path / "lab1"
+    recording = record_known_messages(test_node, start_node, bag)
+    info = recording.info
     assert info["version"] == 9 and info["storage_identifier"] == "mcap"
     files = info["relative_file_paths"]
     assert len(files) >= 3 and files == [f"lab1_{index}.mcap" for index in range(len(files))]
     assert sorted(path.name for path in bag.iterdir()) == sorted([*files, "metadata.yaml"])  # no staging left over
     assert [file["path"] for file in info["files"]] == files
-    counts = {topic["topic_metadata"]["name"]: topic["message_count"] for topic in info["topics_with_message_count"]}
+    counts = recording.counts
     assert set(counts) == set(TOPICS) - {"/rig/weights"}
     back = read_back(bag, files)
     assert {topic: len(messages) for topic, messages in back.items()} == {t: n for t, n in counts.items() if n}
@@ -100,21 +51,28 @@ def test_rig_record_writes_a_split_rosbag2_mcap_bag_that_reads_back_exactly(test
            for topic in info["topics_with_message_count"]}  # fmt: skip
     assert (qos["/rig/goal_image"]["reliability"], qos["/rig/goal_image"]["durability"]) == ("reliable", "transient_local")
     assert qos["/rig/camera/image_raw"]["reliability"] == "best_effort" and qos["/rig/replay/transitions"]["depth"] == 1000
+    assert_decoded_as_sent(back, recording)
 
-    (recorded_goal,) = back["/rig/goal_image"]
-    assert_same_image(recorded_goal, goal_image)
-    assert len(back["/rig/replay/transitions"]) == TRANSITIONS
-    for decoded, msg in zip(back["/rig/replay/transitions"], sent):
-        assert (decoded.robot_id, decoded.episode_id, decoded.step, decoded.episode_end, decoded.weights_version) == (
-            msg.robot_id, msg.episode_id, msg.step, msg.episode_end, msg.weights_version)  # fmt: skip
-        assert list(decoded.action) == list(msg.action) and list(decoded.goal_latent) == list(msg.goal_latent)
-        assert_same_image(decoded.observation, msg.observation)
-        assert_same_image(decoded.next_observation, msg.next_observation)
-    recorded_frames = back.get("/rig/camera/image_raw", [])
-    indices = [next(i for i, frame in enumerate(frames) if bytes(frame.data) == bytes(r.data)) for r in recorded_frames]
-    assert indices == sorted(indices)  # each recorded frame is one that was sent, in order
-    for index, recorded in zip(indices, recorded_frames):
-        assert_same_image(recorded, frames[index])
+
+def readme_topics_table() -> dict[str, str]:
+    """Topic -> type of the README's "ROS 2 topics (the contract)" table (a row may name several topics)."""
+    text = (Path(__file__).parents[2] / "README.md").read_text()
+    table = text.split("## ROS 2 topics (the contract)", 1)[1].split("\n## ", 1)[0]
+    topics: dict[str, str] = {}
+    for row in table.splitlines():
+        if row.startswith("| /rig/"):
+            names, types = (cell.strip() for cell in row.split("|")[1:3])
+            names = [name.strip() for name in names.split(",")]
+            type_names = re.findall(r"\w+/[A-Z]\w*", types)[: len(names)]  # one type may serve every name
+            topics |= dict(zip(names, type_names * len(names) if len(type_names) == 1 else type_names, strict=True))
+    return topics
+
+
+def test_what_is_recorded_is_the_readme_topics_table():
+    """`rig record` and record:=true record TOPICS: every topic of the contract (/rig/replay/ack was left out once)."""
+    table = readme_topics_table()
+    assert len(table) >= 20 and table["/rig/replay/ack"] == "rig_msgs/ReplayAck"
+    assert {name: spec.type_name.replace("/msg/", "/") for name, spec in TOPICS.items()} == table
 
 
 def test_topic_selection():
