@@ -56,7 +56,9 @@ def evaluate_rows(weights: Path, goals: int, seed: int, rows: list[str]) -> list
                 result = run_episode(agent, env, reset_seed, goal_state, goal_image=image, align=align)
                 hand.append(result.final_distances["final_hand_distance"])
             row = _scores(name, align, np.array(hand), floors, time.perf_counter() - started)
-            results.append(row | {"flagged_unfamiliar": round(float(np.mean(unfamiliar)), 3)})
+            flagged = np.array(unfamiliar)
+            results.append(row | {"flagged_in_reach": round(float(flagged[floors == 0].mean()), 3),
+                                  "flagged_out_of_reach": round(float(flagged[floors > 0].mean()), 3)})  # fmt: skip
             print(results[-1], flush=True)
     env.close()
     large_env.close()
@@ -104,15 +106,15 @@ def write_report(results: list[dict], weights: Path, goals: int, seed: int, out:
         "Flagged unfamiliar: goals the policy node warns about (reconstruction error over "
         f"{UNFAMILIAR_RATIO}x the training images' 99th percentile).",
         "",
-        "| goal image | handling | mean (m) | median (m) | within 5 cm | ratio to clean | out of reach: beyond floor (m) "
-        "| flagged unfamiliar |",
-        "|---|---|---|---|---|---|---|---|",
+        "| goal image | handling | mean (m) | median (m) | within 5 cm | ratio to clean | flagged | out of reach: beyond "
+        "floor (m) | out of reach: flagged |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in results:
         ratio = row["mean_m"] / clean[row["goal_handling"]]
         lines.append(f"| {row['goal_image']} | {row['goal_handling']} | {row['mean_m']:.4f} | {row['median_m']:.4f} | "
-                     f"{row['within_5cm']:.0%} | {ratio:.2f} | {row['out_of_reach_beyond_floor_m']} | "
-                     f"{row['flagged_unfamiliar']:.0%} |")  # fmt: skip
+                     f"{row['within_5cm']:.0%} | {ratio:.2f} | {row['flagged_in_reach']:.0%} | "
+                     f"{row['out_of_reach_beyond_floor_m']} | {row['flagged_out_of_reach']:.0%} |")  # fmt: skip
     out.with_suffix(".md").write_text("\n".join(lines) + "\n")
 
 
@@ -123,9 +125,24 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=424242, help="seed of the goals (default: %(default)s)")
     parser.add_argument("--rows", nargs="+", default=list(PERTURBATIONS), choices=list(PERTURBATIONS), metavar="ROW")
     parser.add_argument("--out", type=Path, default=HERE / "goal_robustness", help="output path without suffix")
+    parser.add_argument("--from-csv", type=Path, nargs="+", help="only write the report, from these runs' CSVs")
     args = parser.parse_args()
-    results = evaluate_rows(args.weights, args.goals, args.seed, args.rows)
+    if args.from_csv:
+        results = [row for path in args.from_csv for row in csv.DictReader(path.open())]
+        results = [{name: _number(value) for name, value in row.items()} for row in results]
+        results.sort(key=lambda row: (list(PERTURBATIONS).index(row["goal_image"]), row["goal_handling"] == "aligned"))
+    else:
+        results = evaluate_rows(args.weights, args.goals, args.seed, args.rows)
     write_report(results, args.weights, args.goals, args.seed, args.out)
+
+
+def _number(value: str) -> str | int | float:
+    for kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    return value
 
 
 if __name__ == "__main__":

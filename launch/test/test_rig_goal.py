@@ -34,6 +34,13 @@ def goal_file(tmp_path: Path, height: int, width: int) -> Path:
     return path
 
 
+def in_reach_goal(env, rng: np.random.Generator) -> np.ndarray:
+    """A goal state the hand can reach."""
+    while env.hand_distance_floor(goal := env.sample_goal_state(rng)) > 0:
+        pass
+    return goal
+
+
 def assert_taken(result: subprocess.CompletedProcess, what: str, mode: str) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"rig goal: {what}: taken by the policy of ") and f"in mode {mode}" in result.stdout
@@ -112,7 +119,9 @@ def test_rig_goal_while_the_policy_practises(test_node: TestNode, start_node, tm
     statuses.wait_for(lambda m: m.mode == "operator_goal", "the policy acting on the goal image", sim, policy)
     darker = tmp_path / "darker.png"  # a goal photographed under dimmer light: recoloured, and no warning
     env = make_task("visual-reacher", image_size=84, seed=0)
-    write_rgb(darker, (env.render_state(env.sample_goal_state(np.random.default_rng(2))) * 0.75).astype(np.uint8))
+    rng = np.random.default_rng(2)  # a goal in reach (out of reach, the arm is drawn where it never practised)
+    goal_state = in_reach_goal(env, rng)
+    write_rgb(darker, (env.render_state(goal_state) * 0.75).astype(np.uint8))
     env.close()
     result = rig_goal(str(darker))
     assert_taken(result, f"goal image {darker} (84x84)", "")

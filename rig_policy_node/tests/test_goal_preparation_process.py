@@ -18,12 +18,22 @@ WEIGHTS = Path(__file__).parents[2] / "launch" / "test" / "data" / "reacher_poli
 """The committed Visual Reacher policy (decoder and scene statistics included)."""
 
 
+def in_reach_goal(env, rng: np.random.Generator) -> np.ndarray:
+    """A goal state the hand can reach."""
+    while env.hand_distance_floor(goal := env.sample_goal_state(rng)) > 0:
+        pass
+    return goal
+
+
 @pytest.fixture(scope="module")
 def scene():
-    """The camera's view after a reset, and a clean goal render."""
+    """The camera's view after a reset, and a clean render of a goal in the hand's reach (out of reach, the arm is
+    drawn where it never went while practising: such a goal is unfamiliar)."""
     env = make_task("visual-reacher", image_size=84, seed=0)
     live, _ = env.reset(seed=3)
-    goal = env.render_state(env.sample_goal_state(np.random.default_rng(4)))
+    rng = np.random.default_rng(4)
+    goal_state = in_reach_goal(env, rng)
+    goal = env.render_state(goal_state)
     env.close()
     return live, goal
 
@@ -59,25 +69,30 @@ def send_goal(test_node, goal, image: np.ndarray, sec: int) -> None:
     goal.publish(rgb_to_image(transport, image, transport.new("builtin_interfaces/msg/Time", sec=sec), "operator"))
 
 
-def test_a_darker_goal_is_recoloured_and_an_unfamiliar_one_is_warned_about(test_node, start_node, scene):
+def darker_goal_sent(test_node, start_node, scene, align: bool):
+    """The policy acting, then handed the clean goal render 25 % darker: (policy, goal publisher, listeners, agent,
+    the darker goal, the first status naming the request)."""
     live, clean = scene
     agent = policy_agent(read_weights_file(WEIGHTS))
-    policy, goal, heard = start(test_node, start_node, live, align=True)
+    policy, goal, heard = start(test_node, start_node, live, align)
     heard["status"].wait_for(lambda m: m.weights_version > 0, "weights in use", policy)
-
     darker = (clean * np.float32(0.75)).round().astype(np.uint8)
     send_goal(test_node, goal, darker, 1)
-    status = heard["status"].wait_for(lambda m: m.goal_request.stamp.sec == 1 and m.goal_alignment, "an aligned goal",
-                                      policy)  # fmt: skip
-    assert "colour gains" in status.goal_alignment and status.goal_warning == "" and status.goal_accepted
-    expected = agent.encode_goal(prepare_goal(agent, darker, live).image[None])[0]
+    wanted = (lambda m: m.goal_alignment) if align else (lambda m: m.goal_accepted)
+    status = heard["status"].wait_for(lambda m: m.goal_request.stamp.sec == 1 and wanted(m), "the goal taken", policy)
     heard["transitions"].clear()
+    return policy, goal, heard, agent, darker, status
+
+
+def test_a_darker_goal_is_recoloured_and_an_unfamiliar_one_is_warned_about(test_node, start_node, scene):
+    policy, goal, heard, agent, darker, status = darker_goal_sent(test_node, start_node, scene, align=True)
+    assert "colour gains" in status.goal_alignment and status.goal_warning == "" and status.goal_accepted
+    expected = agent.encode_goal(prepare_goal(agent, darker, scene[0]).image[None])[0]
     taken = heard["transitions"].wait_for(lambda m: np.allclose(m.goal_latent, expected, atol=1e-4),
                                           "a transition towards the aligned goal's latent", policy)  # fmt: skip
     assert not np.allclose(taken.goal_latent, agent.encode_goal(darker[None])[0], atol=1e-2)  # not the raw goal's
 
-    white = np.full_like(clean, 255)  # nothing like the scene the VAE was trained on
-    send_goal(test_node, goal, white, 2)
+    send_goal(test_node, goal, np.full_like(darker, 255), 2)  # white: nothing like the scene the VAE trained on
     status = heard["status"].wait_for(lambda m: m.goal_request.stamp.sec == 2 and m.goal_warning, "a goal warning", policy)
     assert "unlike the VAE's training images" in status.goal_warning and status.goal_accepted
     assert "unlike the VAE's training images" in policy.log()
@@ -87,14 +102,7 @@ def test_a_darker_goal_is_recoloured_and_an_unfamiliar_one_is_warned_about(test_
 
 
 def test_with_alignment_off_the_goal_is_used_as_given(test_node, start_node, scene):
-    live, clean = scene
-    agent = policy_agent(read_weights_file(WEIGHTS))
-    policy, goal, heard = start(test_node, start_node, live, align=False)
-    heard["status"].wait_for(lambda m: m.weights_version > 0, "weights in use", policy)
-    darker = (clean * np.float32(0.75)).round().astype(np.uint8)
-    send_goal(test_node, goal, darker, 1)
-    status = heard["status"].wait_for(lambda m: m.goal_request.stamp.sec == 1 and m.goal_accepted, "the goal taken", policy)
-    heard["transitions"].clear()
+    policy, _, heard, agent, darker, status = darker_goal_sent(test_node, start_node, scene, align=False)
     expected = agent.encode_goal(darker[None])[0]
     heard["transitions"].wait_for(lambda m: np.allclose(m.goal_latent, expected, atol=1e-4),
                                   "a transition towards the raw goal's latent", policy)  # fmt: skip
