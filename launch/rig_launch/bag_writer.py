@@ -108,6 +108,11 @@ class SplitBagWriter:
         (self._staging(name) / name).rename(self.path / name)
 
 
+ROS_DISTRO = "jazzy"
+"""What the bag's metadata names as its distro (rosbags writes its own name): the messages' definitions and type
+hashes are ROS 2 Jazzy's (rig_transport.dds_types)."""
+
+
 def merge_metadata(parts: list[dict]) -> dict:
     """One bag's rosbag2 metadata from the metadata rosbags wrote for each of its files (in order)."""
     files = [part["files"][0] | {"path": part["relative_file_paths"][0]} for part in parts]
@@ -119,6 +124,7 @@ def merge_metadata(parts: list[dict]) -> dict:
     for index, topic in enumerate(topics):
         topic["message_count"] = sum(part["topics_with_message_count"][index]["message_count"] for part in parts)
     return parts[0] | {
+        "ros_distro": ROS_DISTRO,
         "relative_file_paths": [file["path"] for file in files],
         "starting_time": {"nanoseconds_since_epoch": start},
         "duration": {"nanoseconds": end - start},

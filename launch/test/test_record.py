@@ -37,7 +37,7 @@ def test_rig_record_writes_a_split_rosbag2_mcap_bag_that_reads_back_exactly(test
     bag = tmp_path / "lab1"
     recording = record_known_messages(test_node, start_node, bag)
     info = recording.info
-    assert info["version"] == 9 and info["storage_identifier"] == "mcap"
+    assert info["version"] == 9 and info["storage_identifier"] == "mcap" and info["ros_distro"] == "jazzy"
     files = info["relative_file_paths"]
     assert len(files) >= 3 and files == [f"lab1_{index}.mcap" for index in range(len(files))]
     assert sorted(path.name for path in bag.iterdir()) == sorted([*files, "metadata.yaml"])  # no staging left over
