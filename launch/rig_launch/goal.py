@@ -26,6 +26,7 @@ import numpy as np
 from rig_core.errors import RigError
 from rig_core.files import input_file
 from rig_core.images import read_rgb
+from rig_launch.status_queue import first_status
 from rig_transport import LATCHED, STATUS, Transport, make_transport
 from rig_transport.images import rgb_to_image
 
@@ -93,18 +94,13 @@ def answer(statuses: queue.Queue, stamp: Any, send: Callable[[], None], timeout_
 def report_preparation(statuses: queue.Queue, stamp: Any) -> None:
     """Print what the policy did to the goal image and any warning about it (it prepares the goal at its next step,
     after a reset; nothing is printed if that status does not come within PREPARED_WAIT_S, e.g. for older weights)."""
-    deadline = time.monotonic() + PREPARED_WAIT_S
-    while (left := deadline - time.monotonic()) > 0:
-        try:
-            status = statuses.get(timeout=left)
-        except queue.Empty:
-            return
-        ours = (status.goal_request.stamp.sec, status.goal_request.stamp.nanosec) == (stamp.sec, stamp.nanosec)
-        if ours and status.goal_alignment:
-            print(f"rig goal: {status.goal_alignment}")
-            if status.goal_warning:
-                print(f"rig goal: warning: {status.goal_warning}", file=sys.stderr)
-            return
+    request = (stamp.sec, stamp.nanosec)
+    status = first_status(statuses, lambda m: (m.goal_request.stamp.sec, m.goal_request.stamp.nanosec) == request
+                          and bool(m.goal_alignment), PREPARED_WAIT_S)  # fmt: skip
+    if status is not None:
+        print(f"rig goal: {status.goal_alignment}")
+        if status.goal_warning:
+            print(f"rig goal: warning: {status.goal_warning}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:

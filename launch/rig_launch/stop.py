@@ -17,9 +17,9 @@ import argparse
 import queue
 import sys
 import threading
-import time
 from typing import Any, NoReturn
 
+from rig_launch.status_queue import first_status
 from rig_transport import LATCHED, STATUS, make_transport
 
 
@@ -39,15 +39,7 @@ def parser() -> argparse.ArgumentParser:
 def confirmed(statuses: queue.Queue, stopped: bool, robot_id: str | None, timeout_s: float) -> Any | None:
     """The first status of a driver (of ``robot_id``, if given) reporting ``operator_stopped == stopped``; None if
     none did within ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    while (left := deadline - time.monotonic()) > 0:
-        try:
-            status = statuses.get(timeout=left)
-        except queue.Empty:
-            break
-        if status.operator_stopped == stopped and robot_id in (None, status.robot_id):
-            return status
-    return None
+    return first_status(statuses, lambda m: m.operator_stopped == stopped and robot_id in (None, m.robot_id), timeout_s)
 
 
 def main(argv: list[str] | None = None) -> int:
