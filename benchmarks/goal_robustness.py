@@ -24,7 +24,7 @@ from goal_perturbations import PERTURBATIONS
 from rig_core.agent import RIGAgent
 from rig_core.envs import make_task
 from rig_core.evaluation import evaluation_goals, run_episode
-from rig_core.goal_preparation import UNFAMILIAR_RATIO, prepare_goal
+from rig_core.goal_preparation import UNFAMILIAR_RATIO, PreparedGoal, is_familiar
 from rig_core.images import to_model_input
 from rig_core.weights import policy_agent, read_weights_file
 
@@ -51,9 +51,8 @@ def evaluate_rows(weights: Path, goals: int, seed: int, rows: list[str]) -> list
             for index, (reset_seed, goal_state) in enumerate(episodes):
                 rng = np.random.default_rng([seed, index, rows.index(name)])  # the same perturbation either way
                 image = to_model_input(PERTURBATIONS[name](clean[index], large[index], rng), bundle.image_size)
-                first, _ = env.reset(seed=reset_seed, options={"goal_state": goal_state})  # what run_episode sees first
-                unfamiliar.append(not _familiar(agent, image, first, align))
                 result = run_episode(agent, env, reset_seed, goal_state, goal_image=image, align=align)
+                unfamiliar.append(not _familiar(agent, image, result.prepared_goal))
                 hand.append(result.final_distances["final_hand_distance"])
             row = _scores(name, align, np.array(hand), floors, time.perf_counter() - started)
             flagged = np.array(unfamiliar)
@@ -65,12 +64,12 @@ def evaluate_rows(weights: Path, goals: int, seed: int, rows: list[str]) -> list
     return results
 
 
-def _familiar(agent: RIGAgent, image: np.ndarray, first: np.ndarray, align: bool) -> bool:
-    """Whether the policy node would take this goal without a warning (raw: judged without alignment)."""
+def _familiar(agent: RIGAgent, image: np.ndarray, prepared: PreparedGoal | None) -> bool:
+    """Whether the policy node would take this goal without a warning: as prepared (aligned), else judged as given."""
+    if prepared is not None:
+        return prepared.familiar
     assert agent.scene is not None, "weights without scene statistics (from before them): retrain them"
-    if align:
-        return prepare_goal(agent, image, first).familiar
-    return bool(agent.reconstruction_errors(image[None])[0] <= UNFAMILIAR_RATIO * agent.scene.typical_error)
+    return is_familiar(float(agent.reconstruction_errors(image[None])[0]), agent.scene.typical_error)
 
 
 def _scores(name: str, align: bool, hand: np.ndarray, floors: np.ndarray, seconds: float) -> dict:

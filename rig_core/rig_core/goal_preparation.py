@@ -32,7 +32,7 @@ class PreparedGoal:
     @property
     def familiar(self) -> bool:
         """Whether the goal's reconstruction error is within UNFAMILIAR_RATIO of the training images'."""
-        return self.reconstruction_error <= UNFAMILIAR_RATIO * self.typical_error
+        return is_familiar(self.reconstruction_error, self.typical_error)
 
     def warning(self) -> str:
         """One line for the operator when the goal looks unlike what the VAE was trained on, else ''."""
@@ -41,6 +41,11 @@ class PreparedGoal:
         return (f"goal image looks unlike the VAE's training images (reconstruction error {self.reconstruction_error:.0f}"
                 f", training images up to {self.typical_error:.0f}): the arm will likely miss it; take the goal image "
                 "with the robot's camera under the lighting it practised in")  # fmt: skip
+
+
+def is_familiar(reconstruction_error: float, typical_error: float) -> bool:
+    """The familiarity rule: a reconstruction error within UNFAMILIAR_RATIO of the training images' `typical_error`."""
+    return reconstruction_error <= UNFAMILIAR_RATIO * typical_error
 
 
 def prepare_goal(agent: RIGAgent, goal: np.ndarray, live: np.ndarray) -> PreparedGoal | None:
