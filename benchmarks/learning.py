@@ -1,8 +1,10 @@
 """Learning-quality benchmark: RIG, the Oracle and the relabelling ablation, side by side, several seeds.
 
 Runs `rig train` once per (variant, seed) into benchmarks/runs/<task>/<variant>/seed<k> (continuing
-unfinished runs with --resume), then writes benchmarks/<task>_learning.{csv,md,png}; the plot shows the
-paper's axis window and its approximate RIG level.
+unfinished runs with --resume; not committed), copies each run's record (metrics.csv and its final evaluations)
+to benchmarks/records/<task>/<variant>/seed<k> (committed), then writes benchmarks/<task>_learning.{csv,md,png}
+from every record of the task; the plot shows the paper's axis window and its approximate RIG level. The md
+ends with benchmarks/<task>_learning_notes.md, the hand-written account of the results, where there is one.
 
     python benchmarks/learning.py --task visual-reacher --seeds 0 1 2 --variants rig oracle
     python benchmarks/learning.py --task visual-reacher --seeds 0 --variants none future prior
@@ -21,6 +23,7 @@ import csv
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +34,8 @@ import numpy as np
 from rig_core.evaluation import PRIMARY_METRIC
 
 HERE = Path(__file__).parent
+RECORDS = HERE / "records"
+RECORD_FILES = ("metrics.csv", "final_eval.json", "final_eval_clamped.json")
 FINAL_EVAL_EPISODES = 300  # the reacher's unreachable-goal floor of a 300-goal set is within ±0.002 m of 0.025
 FINAL_EVAL_SEED = 424242
 FINAL_EVALS = {"final_eval.json": [], "final_eval_clamped.json": ["--goal-clip-std", "3"]}
@@ -102,6 +107,16 @@ def run_one(task: str, variant: str, seed: int, env_steps: int, overrides: list[
         result = subprocess.run(evaluation, env=env, capture_output=True, text=True, check=True)
         final.write_text(result.stdout)
     return out
+
+
+def keep_record(task: str, variant: str, seed: int, out: Path) -> Path:
+    """Copy a run's metrics and final evaluations to its committed record; returns the record's directory."""
+    record = RECORDS / task / variant / f"seed{seed}"
+    record.mkdir(parents=True, exist_ok=True)
+    for name in RECORD_FILES:
+        if (out / name).is_file():
+            shutil.copyfile(out / name, record / name)
+    return record
 
 
 def collect(task: str, runs: dict[tuple[str, int], Path]) -> list[dict[str, float | str]]:
@@ -208,15 +223,19 @@ def main() -> None:
     parser.add_argument("--variants", nargs="+", default=["rig", "oracle"], choices=list(VARIANTS))
     parser.add_argument("--set", action="append", default=[], help="config override passed to every new run")
     parser.add_argument("--jobs", type=int, default=2, help="runs at once (torch threads are split between them)")
+    parser.add_argument("--report-only", action="store_true", help="train nothing: rebuild the tables from the records")
     args = parser.parse_args()
     threads = max(1, (os.cpu_count() or 1) // args.jobs)
-    todo = [(variant, seed) for variant in args.variants for seed in args.seeds]
+    todo = [] if args.report_only else [(variant, seed) for variant in args.variants for seed in args.seeds]
     with ThreadPoolExecutor(args.jobs) as pool:
         outs = list(pool.map(lambda vs: run_one(args.task, vs[0], vs[1], args.env_steps, args.set, threads), todo))
-    runs = {key: out for key, out in zip(todo, outs)}
-    for out in (HERE / "runs" / args.task).glob("*/seed*"):  # include earlier runs of other variants/seeds
-        if (out / "metrics.csv").is_file():
-            runs.setdefault((out.parent.name, int(out.name[4:])), out)
+    for (variant, seed), out in zip(todo, outs):
+        keep_record(args.task, variant, seed, out)
+    runs = {  # every record of the task: this command's runs and every earlier one, on this machine or not
+        (record.parent.name, int(record.name[4:])): record
+        for record in sorted((RECORDS / args.task).glob("*/seed*"))
+        if (record / "metrics.csv").is_file()
+    }
     rows = collect(args.task, runs)
     stem = HERE / args.task.replace("-", "_")
     with open(f"{stem}_learning.csv", "w", newline="") as handle:
@@ -226,7 +245,9 @@ def main() -> None:
     metric = PRIMARY_METRIC[args.task]
     plot(args.task, rows, metric, Path(f"{stem}_learning.png"))
     command = "python benchmarks/learning.py " + " ".join(sys.argv[1:])
-    Path(f"{stem}_learning.md").write_text(summary(args.task, rows, metric, command, runs))
+    notes = Path(f"{stem}_learning_notes.md")
+    text = summary(args.task, rows, metric, command, runs) + ("\n" + notes.read_text() if notes.is_file() else "")
+    Path(f"{stem}_learning.md").write_text(text)
     print(Path(f"{stem}_learning.md").read_text())
 
 

@@ -92,6 +92,9 @@ def _parser() -> argparse.ArgumentParser:
                           help="hand --goal-image to the VAE as given, not aligned to the first camera frame")  # fmt: skip
     evaluate.add_argument("--strip", type=Path, help="where to save the frame strip (default: <run>/eval_strip.png)")
     evaluate.add_argument("--seed", type=int, default=0, help="seed of the evaluation goals (default: %(default)s)")
+    evaluate.add_argument("--pucks", type=int, metavar="N",
+                          help="only the first N pucks in the scene and the goals, the others out of view "
+                               "(the variable-object test; default: all)")  # fmt: skip
     evaluate.add_argument(
         "--goal-clip-std",
         type=_non_negative,
@@ -220,6 +223,12 @@ def _eval(args: argparse.Namespace) -> dict:
         output_file(strip, "--strip")
         check_image_format(strip)
     agent, env, state = load_trained(run_dir / "checkpoint", _device(args.device))
+    if args.pucks is not None:
+        try:
+            env.set_pucks_present(args.pucks)
+        except ValueError as error:
+            env.close()
+            raise RigError(f"--pucks: {error}") from None
     if args.goal_clip_std is not None:
         agent.config = replace(agent.config, train=replace(agent.config.train, goal_clip_std=args.goal_clip_std))
     try:
@@ -228,6 +237,7 @@ def _eval(args: argparse.Namespace) -> dict:
             "checkpoint": str(run_dir),
             "trained_env_steps": state["counters"]["env_steps"],
             "goal_clip_std": agent.config.train.goal_clip_std if _has_goal_prior(agent.config) else None,
+            "pucks_present": env.pucks_present,
         }
         if args.goal_image is None:
             episodes = args.episodes or 10

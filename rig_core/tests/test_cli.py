@@ -85,6 +85,14 @@ def test_train_then_eval_on_each_task(task, tmp_path, capsys):
         assert json.loads(capsys.readouterr().out)["goal_clip_std"] == 3.0
     else:
         assert report["hand_distance_floor"] == 0.0 and "out_of_reach_goals" not in report
+    if task == "visual-multi-pusher":  # the variable-object test: one puck in the scene, one in the metric
+        assert report["pucks_present"] == 2 and "final_puck2_distance" in report
+        assert main(["eval", "--checkpoint", str(out), "--episodes", "2", "--pucks", "1"]) == 0
+        one = json.loads(capsys.readouterr().out)
+        assert one["pucks_present"] == 1 and "final_puck2_distance" not in one
+        assert one["final_total_distance"] == pytest.approx(one["final_hand_distance"] + one["final_puck1_distance"])
+        assert main(["eval", "--checkpoint", str(out), "--pucks", "3"]) == 1
+        assert "pucks present must be 0-2" in capsys.readouterr().err
 
 
 def test_eval_towards_a_goal_image_file(tmp_path, capsys):

@@ -146,6 +146,37 @@ def test_multi_pusher_goals_keep_their_minimum_separation():
     env.close()
 
 
+def _colour_pixels(image: np.ndarray, rgb: tuple[float, float, float]) -> int:
+    """Pixels within 40 levels of a puck colour (lit, so not exact) in every channel."""
+    return int((np.abs(image.astype(int) - np.array(rgb) * 255).max(axis=-1) < 40).sum())
+
+
+def test_pucks_left_out_of_the_variable_object_test_leave_the_scene_the_goals_and_the_metric():
+    from rig_core.envs.scene import PUCK_COLOURS
+
+    env = make_task("visual-multi-pusher", image_size=84, seed=0)
+    blue, green = (colour[:3] for colour in PUCK_COLOURS)
+    image, info = env.reset(seed=5)
+    assert _colour_pixels(image, blue) > 20 and _colour_pixels(image, green) > 20
+    assert set(info) == {"hand_distance", "puck1_distance", "puck2_distance", "total_distance"}
+    env.set_pucks_present(1)
+    image, info = env.reset(seed=5)
+    goal_image = env.render_state(env.goal_state)
+    assert _colour_pixels(image, blue) > 20 and _colour_pixels(image, green) == 0
+    assert _colour_pixels(goal_image, green) == 0
+    assert set(info) == {"hand_distance", "puck1_distance", "total_distance"}
+    assert info["total_distance"] == pytest.approx(info["hand_distance"] + info["puck1_distance"])
+    for _ in range(30):  # the parked puck stays parked whatever the hand does
+        _, _, _, _, info = env.step(np.array([-1.0, 1.0]))
+    np.testing.assert_allclose(env.state()[4:], env.goal_state[4:], atol=1e-4)
+    env.set_pucks_present(0)
+    image, info = env.reset(seed=5)
+    assert _colour_pixels(image, blue) == 0 and set(info) == {"hand_distance", "total_distance"}
+    with pytest.raises(ValueError, match="pucks present must be 0-2"):
+        env.set_pucks_present(3)
+    env.close()
+
+
 def test_unknown_task_names_and_bad_states_are_rejected():
     with pytest.raises(ValueError, match="visual-reacher"):
         make_task("visual-juggler")

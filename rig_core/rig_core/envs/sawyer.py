@@ -26,6 +26,12 @@ STATE_KIND = mujoco.mjtState.mjSTATE_INTEGRATION  # everything the integrator ne
 GRIPPER_CLOSED = np.array([0.0, 0.0])  # finger position targets at their closed limits (no force into the stops)
 
 
+def parked_position(index: int) -> tuple[float, float]:
+    """Where puck `index` waits while it is not in the scene: off to the side, out of the camera's view and the
+    hand's reach."""
+    return (0.5 + 0.1 * index, 0.9)
+
+
 @dataclass(frozen=True)
 class TaskSpec:
     """The geometry and timing of one task (the authors' values, RIG_REFERENCE.md §3)."""
@@ -69,6 +75,7 @@ class SawyerImageTask(gym.Env):
         self._hand = self.model.body("hand").id
         self._puck_qpos = [self.model.jnt_qposadr[self.model.joint(f"puck{i}_joint").id] for i in range(self.puck_count)]
         self._puck_dofs = [self.model.jnt_dofadr[self.model.joint(f"puck{i}_joint").id] for i in range(self.puck_count)]
+        self.pucks_present = self.puck_count
         self._home = self._settled_home()
         self._goal_state = np.zeros(self.state_dim)
         self._t = 0
@@ -79,7 +86,7 @@ class SawyerImageTask(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
         """New episode: hand to its reset pose, pucks to their starts, a new goal unless options["goal_state"]."""
         super().reset(seed=seed)
-        start = np.concatenate([self.spec_.hand_reset, *self.spec_.puck_starts])
+        start = self._without_absent_pucks(np.concatenate([self.spec_.hand_reset, *self.spec_.puck_starts]))
         self._teleport(self.data, start)
         if self.spec_.reset_random_steps:
             action = np.clip(self.np_random.standard_normal(2), -1.0, 1.0)
@@ -108,6 +115,13 @@ class SawyerImageTask(gym.Env):
         """The evaluation goal (true positions) that info distances refer to."""
         return self._goal_state.copy()
 
+    def set_pucks_present(self, count: int) -> None:
+        """Keep only the first `count` pucks in the scene and in goals (the variable-object test); the others
+        are parked out of view (`parked_position`) and left out of the distances."""
+        if not 0 <= count <= self.puck_count:
+            raise ValueError(f"{self.name}: pucks present must be 0-{self.puck_count}, not {count}")
+        self.pucks_present = count
+
     def set_goal_state(self, goal_state: np.ndarray) -> None:
         self._goal_state = self._checked_state(goal_state)
 
@@ -128,7 +142,7 @@ class SawyerImageTask(gym.Env):
             points += [rng.uniform(low, high) for low, high in zip(spec.puck_goal_lows, spec.puck_goal_highs)]
             gaps = [np.linalg.norm(a - b) for i, a in enumerate(points) for b in points[i + 1 :]]
             if not gaps or min(gaps) >= spec.min_goal_separation:
-                return np.concatenate(points)
+                return self._without_absent_pucks(np.concatenate(points))
 
     def hand_distance_floor(self, goal_state: np.ndarray) -> float:
         """The least final hand distance any controller can reach for this goal: its gap to the hand box
@@ -146,22 +160,25 @@ class SawyerImageTask(gym.Env):
         return self._renderer.render(self._scratch)
 
     def distances(self, state: np.ndarray, goal_state: np.ndarray) -> dict[str, float]:
-        """True planar distances (m) of hand and pucks to the goal, and their sum (the paper's metric)."""
-        gaps = np.linalg.norm((np.asarray(state) - np.asarray(goal_state)).reshape(-1, 2), axis=1)
+        """True planar distances (m) of hand and pucks to the goal, and their sum (the paper's metric); pucks not
+        present are left out."""
+        gaps = np.linalg.norm((np.asarray(state) - np.asarray(goal_state)).reshape(-1, 2), axis=1)[: 1 + self.pucks_present]
         if self.puck_count == 0:
             return {"hand_distance": float(gaps[0])}
         if self.puck_count == 1:
-            return {
-                "hand_distance": float(gaps[0]),
-                "puck_distance": float(gaps[1]),
-                "hand_and_puck_distance": float(gaps.sum()),
-            }
+            pucks = {"puck_distance": float(gaps[1])} if self.pucks_present else {}
+            return {"hand_distance": float(gaps[0])} | pucks | {"hand_and_puck_distance": float(gaps.sum())}
         named = {"hand_distance": float(gaps[0])} | {f"puck{i + 1}_distance": float(g) for i, g in enumerate(gaps[1:])}
         return named | {"total_distance": float(gaps.sum())}
 
     # ----- internals -----------------------------------------------------------------------------------------
     def _info(self) -> dict:
         return self.distances(self.state(), self._goal_state)
+
+    def _without_absent_pucks(self, state: np.ndarray) -> np.ndarray:
+        for index in range(self.pucks_present, self.puck_count):
+            state[2 + 2 * index : 4 + 2 * index] = parked_position(index)
+        return state
 
     def _checked_state(self, state: np.ndarray) -> np.ndarray:
         state = np.asarray(state, dtype=np.float64).reshape(-1)
@@ -194,7 +211,7 @@ class SawyerImageTask(gym.Env):
     def _park_pucks(self) -> None:
         """Put the pucks off to the side while the arm moves, so a teleport never drags them along."""
         for index, address in enumerate(self._puck_qpos):
-            self.data.qpos[address : address + 7] = [0.5 + 0.1 * index, 0.9, PUCK_HALF_HEIGHT, 1, 0, 0, 0]
+            self.data.qpos[address : address + 7] = [*parked_position(index), PUCK_HALF_HEIGHT, 1, 0, 0, 0]
 
     def _teleport(self, data: mujoco.MjData, state: np.ndarray) -> None:
         """From the home pose, move the mocap target to the state's hand position and let the arm follow,

@@ -15,9 +15,12 @@ import numpy as np
 # metaworld's Sawyer scene with one puck ("obj") and the mocap weld on the hand; we edit it with MjSpec
 # instead of shipping a copy of the model.
 PUSH_SCENE = Path(metaworld.__file__).parent / "assets" / "sawyer_xyz" / "sawyer_push_v3.xml"
-PUCK_RADIUS = 0.02
+# The authors' puck radius and colour (multiworld `sawyer_push_and_reach_mocap_goal_hidden.xml`: radius 0.04, dark
+# blue): at half that radius, in red on metaworld's red-brown table, the puck was ~30 pixels that no VAE learnt.
+# Their half-height 0.015 is not kept: with it, reset knocks the puck off its start (metaworld's gripper is not theirs).
+PUCK_RADIUS = 0.04
 PUCK_HALF_HEIGHT = 0.02
-PUCK_COLOURS = ((0.85, 0.1, 0.1, 1.0), (0.1, 0.3, 0.9, 1.0))
+PUCK_COLOURS = ((0.0, 0.27, 0.54, 1.0), (0.1, 0.55, 0.1, 1.0))
 
 
 @dataclass(frozen=True)
