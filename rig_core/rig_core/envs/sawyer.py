@@ -52,6 +52,7 @@ class TaskSpec:
     puck_goal_highs: tuple[tuple[float, float], ...]
     min_goal_separation: float  # resample goals whose hand/puck positions are closer than this
     camera: CameraSpec
+    table_rgba: tuple[float, float, float, float] | None = None  # a plain table of this colour; None: metaworld's wood
 
 
 class SawyerImageTask(gym.Env):
@@ -68,7 +69,7 @@ class SawyerImageTask(gym.Env):
         self.observation_space = gym.spaces.Box(0, 255, (image_size, image_size, 3), np.uint8)
         self.action_space = gym.spaces.Box(-1.0, 1.0, (2,), np.float32)
         self.render_mode = "rgb_array"
-        self.model = build_model(self.puck_count)
+        self.model = build_model(self.puck_count, spec.table_rgba)
         self.data = mujoco.MjData(self.model)
         self._scratch = mujoco.MjData(self.model)  # where render_state builds other states' images
         self._renderer = SceneRenderer(self.model, image_size, spec.camera)

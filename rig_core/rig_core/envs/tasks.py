@@ -7,7 +7,7 @@ the authors' `sawyer_init_camera` (reacher) and `sawyer_init_camera_zoomed_in` (
 from __future__ import annotations
 
 from rig_core.envs.sawyer import TaskSpec
-from rig_core.envs.scene import CameraSpec
+from rig_core.envs.scene import PLAIN_TABLE_RGBA, CameraSpec
 
 REACHER_CAMERA = CameraSpec(lookat=(0.0, 1.0, 0.5), distance=0.3, elevation=-45.0, azimuth=270.0)
 PUSHER_CAMERA = CameraSpec(lookat=(0.0, 0.85, 0.2), distance=0.3, elevation=-45.0, azimuth=270.0)
@@ -49,6 +49,7 @@ VISUAL_PUSHER = TaskSpec(
     puck_goal_highs=((0.2, 0.7),),
     min_goal_separation=0.0,
     camera=PUSHER_CAMERA,
+    table_rgba=PLAIN_TABLE_RGBA,
 )
 
 VISUAL_MULTI_PUSHER = TaskSpec(
@@ -68,6 +69,7 @@ VISUAL_MULTI_PUSHER = TaskSpec(
     puck_goal_highs=((0.2, 0.7), (0.0, 0.7)),
     min_goal_separation=0.08,
     camera=PUSHER_CAMERA,
+    table_rgba=PLAIN_TABLE_RGBA,
 )
 
 TASKS = {spec.name: spec for spec in (VISUAL_REACHER, VISUAL_PUSHER, VISUAL_MULTI_PUSHER)}
