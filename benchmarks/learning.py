@@ -65,10 +65,17 @@ NO_GOAL_PRIOR = {"oracle", "her-pixels", "dsae", "lr"}
 """Variants with no imagined-goal prior: the clamped final evaluation does not apply."""
 # The paper's figure windows and approximate RIG levels (RIG_REFERENCE.md §4; the levels are unverified readings).
 PAPER = {
-    "visual-reacher": {"x": (0, 10_000), "y": (0.0, 0.25), "rig": 0.05},
-    "visual-pusher": {"x": (0, 500_000), "y": (0.10, 0.28), "rig": 0.15},
-    "visual-multi-pusher": {"x": (0, 500_000), "y": (0.15, 0.40), "rig": 0.2},
+    "visual-reacher": {"x": (0, 10_000), "y": (0.0, 0.25), "rig": 0.05, "smoothing": 1},
+    "visual-pusher": {"x": (0, 500_000), "y": (0.10, 0.28), "rig": 0.15, "smoothing": 10},
+    "visual-multi-pusher": {"x": (0, 500_000), "y": (0.15, 0.40), "rig": 0.2, "smoothing": 10},
 }
+"""Per task: the figure's axis window, its approximate RIG level and its smoothing (RIG_REFERENCE.md §4)."""
+COMPONENTS = {
+    "visual-reacher": [],
+    "visual-pusher": ["final_puck_distance", "final_hand_distance"],
+    "visual-multi-pusher": ["final_puck1_distance", "final_puck2_distance", "final_hand_distance"],
+}
+"""The parts of each task's paper metric, plotted and tabled beside it."""
 
 
 def run_one(task: str, variant: str, seed: int, env_steps: int, overrides: list[str], threads: int) -> Path:
@@ -129,32 +136,70 @@ def collect(task: str, runs: dict[tuple[str, int], Path]) -> list[dict[str, floa
     return rows
 
 
-def plot(task: str, rows: list[dict], metric: str, path: Path) -> None:
+def smoothed(values: np.ndarray, window: int) -> np.ndarray:
+    """The authors' plotting: a moving average over `window` points, the series padded with its end values."""
+    if window <= 1 or len(values) < 2:
+        return values
+    padded = np.pad(values, (window // 2, window - 1 - window // 2), mode="edge")
+    return np.convolve(padded, np.ones(window) / window, mode="valid")
+
+
+def curves(rows: list[dict], variant: str, metric: str) -> tuple[list[float], np.ndarray, np.ndarray, int]:
+    """A variant's evaluation steps, mean and std over seeds of `metric` at each, and its number of seeds."""
+    mine = [row for row in rows if row["variant"] == variant]
+    steps = sorted({row["env_steps"] for row in mine})
+    values = [[row[metric] for row in mine if row["env_steps"] == step] for step in steps]
+    mean, std = np.array([np.mean(v) for v in values]), np.array([np.std(v) for v in values])
+    return steps, mean, std, len({row["seed"] for row in mine})
+
+
+def plot(task: str, rows: list[dict], metrics: list[str], path: Path) -> None:
+    """Every variant on one axes per metric; the first (the paper's) in the paper's axis window."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
-    figure, axis = plt.subplots(figsize=(7, 4.5))
-    for variant in dict.fromkeys(row["variant"] for row in rows):
-        steps = sorted({row["env_steps"] for row in rows if row["variant"] == variant})
-        values = [[row[metric] for row in rows if row["variant"] == variant and row["env_steps"] == s] for s in steps]
-        mean, std = np.array([np.mean(v) for v in values]), np.array([np.std(v) for v in values])
-        seeds = len({row["seed"] for row in rows if row["variant"] == variant})
-        axis.plot(steps, mean, marker="o", label=f"{variant} ({seeds} seed{'s' if seeds > 1 else ''})")
-        axis.fill_between(steps, mean - std, mean + std, alpha=0.2)
     paper = PAPER[task]
-    axis.axhline(paper["rig"], color="grey", linestyle="--", label=f"paper RIG ≈ {paper['rig']} (unverified reading)")
-    axis.set_xlim(*paper["x"])
-    axis.set_ylim(*paper["y"])
-    axis.set_xlabel("env steps")
-    axis.set_ylabel(f"{metric} (m)")
-    axis.set_title(f"{task}: mean ± std over seeds, paper's axis window")
-    axis.grid(alpha=0.3)
-    axis.legend(fontsize=8)
+    figure, axes = plt.subplots(1, len(metrics), figsize=(7 * len(metrics), 4.5), squeeze=False)
+    for index, (axis, metric) in enumerate(zip(axes[0], metrics)):
+        for variant in dict.fromkeys(row["variant"] for row in rows):
+            steps, mean, std, seeds = curves(rows, variant, metric)
+            mean, std = smoothed(mean, paper["smoothing"]), smoothed(std, paper["smoothing"])
+            axis.plot(steps, mean, marker="o" if len(steps) < 30 else None,
+                      label=f"{variant} ({seeds} seed{'s' if seeds > 1 else ''})")  # fmt: skip
+            axis.fill_between(steps, mean - std, mean + std, alpha=0.2)
+        axis.set_xlim(*paper["x"])
+        if index == 0:
+            axis.axhline(paper["rig"], color="grey", linestyle="--", label=f"paper RIG ≈ {paper['rig']} (unverified reading)")
+            axis.set_ylim(*paper["y"])
+            axis.set_title(f"{task}: mean ± std over seeds, paper's axis window")
+        else:
+            axis.set_ylim(bottom=0.0)
+            axis.set_title(metric.removeprefix("final_").replace("_", " "))
+        axis.set_xlabel("env steps")
+        axis.set_ylabel(f"{metric} (m)")
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=8)
+    if paper["smoothing"] > 1:
+        figure.text(0.01, 0.01, f"moving average of {paper['smoothing']} evaluations, as the paper's figures", fontsize=8)
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)
+
+
+def per_evaluation(rows: list[dict], metrics: list[str]) -> list[str]:
+    """Each variant's mean ± std over seeds of every metric at each evaluation (unsmoothed)."""
+    names = [metric.removeprefix("final_").replace("_", " ") for metric in metrics]
+    lines = ["", "At each evaluation (mean ± std over seeds, not smoothed):", "",
+             "| variant | env steps | seeds | " + " | ".join(names) + " |", "| --- " * (3 + len(metrics)) + "|"]  # fmt: skip
+    for variant in dict.fromkeys(row["variant"] for row in rows):
+        columns = [curves(rows, variant, metric) for metric in metrics]
+        for step_index, step in enumerate(columns[0][0]):
+            seeds = sum(1 for row in rows if row["variant"] == variant and row["env_steps"] == step)
+            cells = [f"{mean[step_index]:.3f} ± {std[step_index]:.3f}" for _, mean, std, _ in columns]
+            lines.append(f"| {variant} | {int(step)} | {seeds} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def final_evaluations(runs: dict[tuple[str, int], Path], name: str) -> dict[tuple[str, int], dict[str, float]]:
@@ -243,10 +288,14 @@ def main() -> None:
         writer.writeheader()
         writer.writerows(rows)
     metric = PRIMARY_METRIC[args.task]
-    plot(args.task, rows, metric, Path(f"{stem}_learning.png"))
+    metrics = [metric, *COMPONENTS[args.task]]
+    plot(args.task, rows, metrics, Path(f"{stem}_learning.png"))
     command = "python benchmarks/learning.py " + " ".join(sys.argv[1:])
     notes = Path(f"{stem}_learning_notes.md")
-    text = summary(args.task, rows, metric, command, runs) + ("\n" + notes.read_text() if notes.is_file() else "")
+    text = summary(args.task, rows, metric, command, runs)
+    if COMPONENTS[args.task]:
+        text += "\n".join(per_evaluation(rows, metrics)) + "\n"
+    text += "\n" + notes.read_text() if notes.is_file() else ""
     Path(f"{stem}_learning.md").write_text(text)
     print(Path(f"{stem}_learning.md").read_text())
 

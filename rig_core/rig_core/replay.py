@@ -164,10 +164,29 @@ class RelabelingReplayBuffer:
         return self.obs_image[rng.integers(0, self.size, count)]
 
     def refresh_latents(self, encode: Callable[[np.ndarray], np.ndarray], chunk: int = 4096) -> None:
-        """Re-encode every stored image with the current encoder (after the VAE changed)."""
+        """Re-encode every stored image with the current encoder (after the VAE changed). Within an episode o_{t+1}
+        is the next slot's o_t: where the two images are the same bytes, that latent is copied, not encoded again
+        (half the work, which at a full buffer was most of an online VAE phase)."""
         if self.obs_image is None or self.next_obs_image is None:
             raise ValueError("the buffer holds no images to re-encode")
         for start in range(0, self.size, chunk):
             stop = min(start + chunk, self.size)
             self.obs[start:stop] = encode(self.obs_image[start:stop])
-            self.next_obs[start:stop] = encode(self.next_obs_image[start:stop])
+        successor = (np.arange(self.size) + 1) % self.capacity
+        same = np.zeros(self.size, bool)
+        # Compare slot i's next image with slot i+1's image as whole 8-byte words of two views (no copies).
+        word = np.uint64 if self.obs_image[0].nbytes % 8 == 0 else np.uint8
+        next_rows = self.next_obs_image[: self.size].reshape(self.size, -1).view(word)
+        rows = self.obs_image[: self.size].reshape(self.size, -1).view(word)
+        for start in range(0, self.size - 1, chunk):
+            stop = min(start + chunk, self.size - 1)
+            same[start:stop] = (next_rows[start:stop] == rows[start + 1 : stop + 1]).all(axis=1)
+        if self.size == self.capacity:  # the ring's last slot is followed by its first
+            same[-1] = np.array_equal(next_rows[-1], rows[0])
+        same &= self.steps_to_end[: self.size] > 0
+        shared = np.flatnonzero(same)
+        self.next_obs[shared] = self.obs[successor[shared]]
+        rest = np.flatnonzero(~same)
+        for start in range(0, len(rest), chunk):
+            index = rest[start : start + chunk]
+            self.next_obs[index] = encode(self.next_obs_image[index])

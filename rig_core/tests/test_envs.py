@@ -177,6 +177,19 @@ def test_pucks_left_out_of_the_variable_object_test_leave_the_scene_the_goals_an
     env.close()
 
 
+def test_pusher_pucks_stand_out_on_a_plain_light_table():
+    """The VAE learns the puck only where it is large and contrasted (the authors' puck and table; a 30-pixel red
+    puck on wood was left out of every latent): guard the scene's look, not just its physics."""
+    from rig_core.envs.scene import PUCK_COLOURS
+
+    env = make_task("visual-pusher", image_size=84, seed=0)
+    image, _ = env.reset(seed=0)
+    assert _colour_pixels(image, PUCK_COLOURS[0][:3]) > 150  # about 14x11 pixels at the start position
+    assert np.median(image[60:].reshape(-1, 3), axis=0).min() > 200  # the table in front of the hand: light, plain
+    assert image[60:].reshape(-1, 3).std(axis=0).max() < 10
+    env.close()
+
+
 def test_unknown_task_names_and_bad_states_are_rejected():
     with pytest.raises(ValueError, match="visual-reacher"):
         make_task("visual-juggler")

@@ -79,6 +79,29 @@ def test_refresh_latents_re_encodes_every_stored_image():
     np.testing.assert_array_equal(buffer.next_obs[:10], [[8, 16]] * 10)
 
 
+def test_refresh_encodes_each_distinct_image_once_and_matches_encoding_every_image():
+    def first_pixel(images: np.ndarray) -> np.ndarray:
+        seen.append(len(images))
+        return np.stack([images[:, 0, 0, 0], images[:, 0, 0, 1]], 1).astype(np.float32)
+
+    rng = np.random.default_rng(0)
+    buffer = RelabelingReplayBuffer(25, 2, 2, (1.0, 0.0, 0.0), image_shape=(4, 4, 3))
+    for episode_id in range(4):  # 40 transitions into 25 slots: the ring wraps inside an episode
+        frames = rng.integers(0, 255, (11, 4, 4, 3), dtype=np.uint8)  # o_0..o_10 of one episode
+        episode = make_episode(episode_id, images=True)
+        episode.obs_image, episode.next_obs_image = frames[:-1], frames[1:].copy()
+        if episode_id == 3:  # a next frame that is not the next transition's frame (e.g. a dropped message)
+            episode.next_obs_image[4] = 255 - episode.next_obs_image[4]
+        buffer.add_episode(episode)
+    seen: list[int] = []
+    buffer.refresh_latents(first_pixel, chunk=7)
+    np.testing.assert_array_equal(buffer.obs, first_pixel(buffer.obs_image))
+    np.testing.assert_array_equal(buffer.next_obs, first_pixel(buffer.next_obs_image))
+    # 25 observations, then only the next frames with no successor in the buffer (the last transition of each
+    # of the 3 episodes kept, the newest one's followed by the oldest kept transition) and the altered one.
+    assert sum(seen[:-2]) == 25 + 3 + 1
+
+
 def test_invalid_fractions_and_mismatched_episodes_are_rejected():
     with pytest.raises(ValueError, match="sum to 1"):
         RelabelingReplayBuffer(10, 2, 2, (0.5, 0.5, 0.5))
