@@ -1,5 +1,6 @@
 """Throughput of the pieces of a RIG run: env steps/s with rendering, render and encode cost per frame,
-TD3 and VAE gradient steps/s. Writes benchmarks/throughput.csv and benchmarks/throughput.md.
+TD3 and VAE gradient steps/s. Writes benchmarks/throughput.csv and benchmarks/throughput.md (ending with
+benchmarks/throughput_notes.md, the hand-written account).
 
 Rates are per CPU-second of this process (time.process_time, all its threads) with one torch thread, so
 they do not depend on what else the machine is doing; on an idle core they equal wall-clock rates.
@@ -102,7 +103,8 @@ def main() -> None:
     lines = ["# Throughput", "", f"Command: `python benchmarks/throughput.py`. Machine: {machine}.", "",
              "| what | task | image | value |", "| --- | --- | --- | --- |"]  # fmt: skip
     lines += [f"| {row['what']} | {row['task']} | {row['image_size']} | {float(row['value']):.2f} |" for row in rows]
-    (HERE / "throughput.md").write_text("\n".join(lines) + "\n")
+    notes = HERE / "throughput_notes.md"  # the hand-written account: what the numbers mean, what was changed
+    (HERE / "throughput.md").write_text("\n".join(lines) + "\n" + ("\n" + notes.read_text() if notes.is_file() else ""))
     print("\n".join(lines))
 
 
