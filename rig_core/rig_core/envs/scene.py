@@ -16,14 +16,14 @@ import numpy as np
 # instead of shipping a copy of the model.
 PUSH_SCENE = Path(metaworld.__file__).parent / "assets" / "sawyer_xyz" / "sawyer_push_v3.xml"
 # The authors' puck radius and colour (multiworld `sawyer_push_and_reach_mocap_goal_hidden.xml`: radius 0.04, dark
-# blue): at half that radius, in red on metaworld's red-brown table, the puck was ~30 pixels that no VAE learnt.
-# Their half-height 0.015 is not kept: with it, reset knocks the puck off its start (metaworld's gripper is not theirs).
+# blue; the second puck green). Their half-height 0.015 is not kept: with it, reset knocks the puck off its start
+# (metaworld's gripper is not theirs).
 PUCK_RADIUS = 0.04
 PUCK_HALF_HEIGHT = 0.02
 PUCK_COLOURS = ((0.0, 0.27, 0.54, 1.0), (0.1, 0.55, 0.1, 1.0))
-# The authors' pusher table top (the same file: a plain plane, rgba 0.93). On metaworld's wood the dark-blue puck
-# was a detail the VAE's summed BCE could leave out (a linear probe found no puck in its latents after 60 epochs);
-# on this table it stood out within 10. The reacher keeps the wood its benchmarks were measured on.
+# The authors' pusher table top (the same file: a plain plane, rgba 0.93). On metaworld's wood neither a small red
+# puck nor this one was learnt by the VAE (a linear probe found no puck in its latents after 50 epochs); on this
+# table the latents located it within 10. The reacher keeps the wood its benchmarks were measured on.
 PLAIN_TABLE_RGBA = (0.93, 0.93, 0.93, 1.0)
 
 
