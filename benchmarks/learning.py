@@ -164,11 +164,13 @@ def plot(task: str, rows: list[dict], metrics: list[str], path: Path) -> None:
     figure, axes = plt.subplots(1, len(metrics), figsize=(7 * len(metrics), 4.5), squeeze=False)
     for index, (axis, metric) in enumerate(zip(axes[0], metrics)):
         for variant in dict.fromkeys(row["variant"] for row in rows):
-            steps, mean, std, seeds = curves(rows, variant, metric)
-            mean, std = smoothed(mean, paper["smoothing"]), smoothed(std, paper["smoothing"])
-            axis.plot(steps, mean, marker="o" if len(steps) < 30 else None,
-                      label=f"{variant} ({seeds} seed{'s' if seeds > 1 else ''})")  # fmt: skip
-            axis.fill_between(steps, mean - std, mean + std, alpha=0.2)
+            steps, raw, std, seeds = curves(rows, variant, metric)
+            mean, std = smoothed(raw, paper["smoothing"]), smoothed(std, paper["smoothing"])
+            line, = axis.plot(steps, mean, marker="o" if len(steps) < 30 else None,
+                              label=f"{variant} ({seeds} seed{'s' if seeds > 1 else ''})")  # fmt: skip
+            axis.fill_between(steps, mean - std, mean + std, alpha=0.2, color=line.get_color())
+            if paper["smoothing"] > 1:  # the unsmoothed means too, faintly
+                axis.plot(steps, raw, linestyle="none", marker=".", alpha=0.4, color=line.get_color())
         axis.set_xlim(*paper["x"])
         if index == 0:
             axis.axhline(paper["rig"], color="grey", linestyle="--", label=f"paper RIG ≈ {paper['rig']} (unverified reading)")
@@ -182,7 +184,8 @@ def plot(task: str, rows: list[dict], metrics: list[str], path: Path) -> None:
         axis.grid(alpha=0.3)
         axis.legend(fontsize=8)
     if paper["smoothing"] > 1:
-        figure.text(0.01, 0.01, f"moving average of {paper['smoothing']} evaluations, as the paper's figures", fontsize=8)
+        figure.text(0.01, 0.01, f"lines: moving average of {paper['smoothing']} evaluations, as the paper's figures; dots: "
+                    "each evaluation", fontsize=8)
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)
