@@ -271,9 +271,10 @@ def main() -> None:
     parser.add_argument("--variants", nargs="+", default=["rig", "oracle"], choices=list(VARIANTS))
     parser.add_argument("--set", action="append", default=[], help="config override passed to every new run")
     parser.add_argument("--jobs", type=int, default=2, help="runs at once (torch threads are split between them)")
+    parser.add_argument("--threads", type=int, help="torch threads per run (default: the cores / --jobs)")
     parser.add_argument("--report-only", action="store_true", help="train nothing: rebuild the tables from the records")
     args = parser.parse_args()
-    threads = max(1, (os.cpu_count() or 1) // args.jobs)
+    threads = args.threads or max(1, (os.cpu_count() or 1) // args.jobs)
     todo = [] if args.report_only else [(variant, seed) for variant in args.variants for seed in args.seeds]
     with ThreadPoolExecutor(args.jobs) as pool:
         outs = list(pool.map(lambda vs: run_one(args.task, vs[0], vs[1], args.env_steps, args.set, threads), todo))
