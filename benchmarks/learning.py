@@ -113,6 +113,7 @@ def run_one(task: str, variant: str, seed: int, env_steps: int, overrides: list[
                       str(FINAL_EVAL_SEED), *extra]  # fmt: skip
         result = subprocess.run(evaluation, env=env, capture_output=True, text=True, check=True)
         final.write_text(result.stdout)
+    keep_record(task, variant, seed, out)
     return out
 
 
@@ -277,9 +278,7 @@ def main() -> None:
     threads = args.threads or max(1, (os.cpu_count() or 1) // args.jobs)
     todo = [] if args.report_only else [(variant, seed) for variant in args.variants for seed in args.seeds]
     with ThreadPoolExecutor(args.jobs) as pool:
-        outs = list(pool.map(lambda vs: run_one(args.task, vs[0], vs[1], args.env_steps, args.set, threads), todo))
-    for (variant, seed), out in zip(todo, outs):
-        keep_record(args.task, variant, seed, out)
+        list(pool.map(lambda vs: run_one(args.task, vs[0], vs[1], args.env_steps, args.set, threads), todo))
     runs = {  # every record of the task: this command's runs and every earlier one, on this machine or not
         (record.parent.name, int(record.name[4:])): record
         for record in sorted((RECORDS / args.task).glob("*/seed*"))
