@@ -117,14 +117,13 @@ def run_one(task: str, variant: str, seed: int, env_steps: int, overrides: list[
     return out
 
 
-def keep_record(task: str, variant: str, seed: int, out: Path) -> Path:
-    """Copy a run's metrics and final evaluations to its committed record; returns the record's directory."""
+def keep_record(task: str, variant: str, seed: int, out: Path) -> None:
+    """Copy a run's metrics and final evaluations to its committed record."""
     record = RECORDS / task / variant / f"seed{seed}"
     record.mkdir(parents=True, exist_ok=True)
     for name in RECORD_FILES:
         if (out / name).is_file():
             shutil.copyfile(out / name, record / name)
-    return record
 
 
 def collect(task: str, runs: dict[tuple[str, int], Path]) -> list[dict[str, float | str]]:

@@ -223,15 +223,14 @@ def _eval(args: argparse.Namespace) -> dict:
         output_file(strip, "--strip")
         check_image_format(strip)
     agent, env, state = load_trained(run_dir / "checkpoint", _device(args.device))
-    if args.pucks is not None:
-        try:
-            env.set_pucks_present(args.pucks)
-        except ValueError as error:
-            env.close()
-            raise RigError(f"--pucks: {error}") from None
     if args.goal_clip_std is not None:
         agent.config = replace(agent.config, train=replace(agent.config.train, goal_clip_std=args.goal_clip_std))
     try:
+        if args.pucks is not None:
+            try:
+                env.set_pucks_present(args.pucks)
+            except ValueError as error:
+                raise RigError(f"--pucks: {error}") from None
         summary: dict = {
             "task": agent.config.task,
             "checkpoint": str(run_dir),
