@@ -192,7 +192,7 @@ def run_feeder(args: argparse.Namespace) -> None:
             due += 1.0 / args.hz
             time.sleep(max(0.0, due - time.monotonic()))
             record = TransitionRecord(episode, step, images[step], rng.uniform(-1, 1, 2).astype(np.float32),
-                                      images[step + 1], goal, step == HORIZON - 1, 0)  # fmt: skip
+                                      images[step + 1], goal, step == HORIZON - 1, 0, (0, 0), (0, 0))  # fmt: skip
             replay.publish(transition_msg(transport, record, args.robot_id, "feeder", transport.now(), "camera"))
             sent += 1
         episode += 1

@@ -23,6 +23,10 @@ ACTION_DIM = 2
 """Every task moves the hand in the plane (the action space of rig_core's SawyerImageTask)."""
 
 
+Stamp = tuple[int, int]
+"""(sec, nanosec) of a message header's stamp."""
+
+
 class Mode(str, Enum):
     """rig_msgs/PolicyStatus mode values."""
 
@@ -43,6 +47,10 @@ class TransitionRecord:
     goal_latent: np.ndarray
     episode_end: bool
     weights_version: int
+    observation_stamp: Stamp
+    """The camera's stamp of ``observation``."""
+    next_observation_stamp: Stamp
+    """The camera's stamp of ``next_observation``."""
 
 
 @dataclass(frozen=True)
@@ -90,16 +98,18 @@ class PolicyController:
         self.latent_distance = math.nan
         self._weights_sha256 = ""
         self._frame: np.ndarray | None = None
+        self._frame_stamp: Stamp = (0, 0)
         self._frame_is_new = False
-        self._pending: tuple[np.ndarray, np.ndarray, np.ndarray, int] | None = None  # obs, action, goal, version
+        self._pending: tuple[np.ndarray, Stamp, np.ndarray, np.ndarray, int] | None = None  # obs, its stamp, action,
+        # goal, weights version
         self._operator_goal: np.ndarray | None = None
         self._goal_serial = 0
         self._goal: tuple[tuple[object, ...], np.ndarray] | None = None  # (what it was computed from, latent)
 
     # ----- inputs ----------------------------------------------------------------------------------------
-    def observe(self, frame: np.ndarray) -> None:
-        """The newest camera frame, already at the model's input size."""
-        self._frame, self._frame_is_new = frame, True
+    def observe(self, frame: np.ndarray, stamp: Stamp = (0, 0)) -> None:
+        """The newest camera frame, already at the model's input size, and its header's stamp."""
+        self._frame, self._frame_stamp, self._frame_is_new = frame, stamp, True
 
     def set_goal_image(self, image: np.ndarray) -> None:
         """An operator goal (model-size uint8 RGB), used from the next step until cleared."""
@@ -178,20 +188,21 @@ class PolicyController:
         """One step: close the pending transition with the new frame, then act on it (or stop for a reset)."""
         if self.resetting or not self._frame_is_new or self._frame is None:
             return Decision()
-        frame, self._frame_is_new = self._frame, False
+        frame, stamp, self._frame_is_new = self._frame, self._frame_stamp, False
         transition = None
         if self._pending is not None:
-            observation, action, goal, version = self._pending
+            observation, observation_stamp, action, goal, version = self._pending
             self._pending = None
             end = self.step == self.horizon - 1
-            transition = TransitionRecord(self.episode_id, self.step, observation, action, frame, goal, end, version)
+            transition = TransitionRecord(self.episode_id, self.step, observation, action, frame, goal, end, version,
+                                          observation_stamp, stamp)  # fmt: skip
             if end:
                 self.resetting = True
                 return Decision(np.zeros(ACTION_DIM, np.float32), transition, reset_request=self.episode_id)
             self.step += 1
         goal = self._goal_latent()
         action = self._act(frame, goal)
-        self._pending = (frame, action, goal, self.weights_version)
+        self._pending = (frame, stamp, action, goal, self.weights_version)
         return Decision(action, transition)
 
     def _goal_latent(self) -> np.ndarray:

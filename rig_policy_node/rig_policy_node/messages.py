@@ -8,7 +8,7 @@ import numpy as np
 
 from rig_core.images import to_model_input
 from rig_core.weights import WeightsBundle
-from rig_policy_node.controller import TransitionRecord
+from rig_policy_node.controller import Stamp, TransitionRecord
 from rig_transport import MessageFactory
 from rig_transport.images import image_to_rgb, rgb_to_image
 
@@ -36,9 +36,15 @@ def bundle_from_msg(msg: Any) -> WeightsBundle:
     )
 
 
+def camera_stamp(factory: MessageFactory, stamp: Stamp) -> Any:
+    """A builtin_interfaces/Time of a camera frame's (sec, nanosec)."""
+    return factory.new("builtin_interfaces/msg/Time", sec=stamp[0], nanosec=stamp[1])
+
+
 def transition_msg(factory: MessageFactory, record: TransitionRecord, robot_id: str, session_id: str, stamp: Any,
                    frame_id: str) -> Any:  # fmt: skip
-    """A rig_msgs/Transition of one step of the policy run ``session_id``."""
+    """A rig_msgs/Transition of one step of the policy run ``session_id``, stamped ``stamp`` (when first sent); its
+    images carry their camera frames' stamps."""
     return factory.new(
         "rig_msgs/msg/Transition",
         header=factory.new("std_msgs/msg/Header", stamp=stamp, frame_id=frame_id),
@@ -46,9 +52,10 @@ def transition_msg(factory: MessageFactory, record: TransitionRecord, robot_id: 
         session_id=session_id,
         episode_id=record.episode_id,
         step=record.step,
-        observation=rgb_to_image(factory, record.observation, stamp, frame_id),
+        observation=rgb_to_image(factory, record.observation, camera_stamp(factory, record.observation_stamp), frame_id),
         action=np.asarray(record.action, np.float32),
-        next_observation=rgb_to_image(factory, record.next_observation, stamp, frame_id),
+        next_observation=rgb_to_image(factory, record.next_observation,
+                                      camera_stamp(factory, record.next_observation_stamp), frame_id),  # fmt: skip
         goal_latent=np.asarray(record.goal_latent, np.float32),
         episode_end=record.episode_end,
         weights_version=record.weights_version,

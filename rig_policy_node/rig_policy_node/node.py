@@ -129,7 +129,7 @@ class PolicyNode:
         self._frame_error = ""
         self._frame_id = str(msg.header.frame_id) or self._frame_id
         self._frame_stamp = msg.header.stamp
-        self.controller.observe(frame)
+        self.controller.observe(frame, (int(msg.header.stamp.sec), int(msg.header.stamp.nanosec)))
 
     def _on_goal_image(self, msg: Any) -> None:
         def set_goal() -> None:

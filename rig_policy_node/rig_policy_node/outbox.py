@@ -26,8 +26,10 @@ _SCHEMA = """CREATE TABLE IF NOT EXISTS transitions (
     session_id TEXT, episode_id INTEGER, step INTEGER, stamp_sec INTEGER, stamp_nanosec INTEGER, frame_id TEXT,
     observation BLOB, action BLOB, next_observation BLOB, goal_latent BLOB, episode_end INTEGER,
     weights_version INTEGER, size INTEGER, PRIMARY KEY (session_id, episode_id, step))"""
+_FRAME_STAMPS = ("observation_sec", "observation_nanosec", "next_observation_sec", "next_observation_nanosec")
+"""The columns of the camera stamps of a transition's two images (added to spools written before them)."""
 _COLUMNS = "session_id, episode_id, step, stamp_sec, stamp_nanosec, frame_id, observation, action, next_observation, " \
-    "goal_latent, episode_end, weights_version"  # fmt: skip
+    f"goal_latent, episode_end, weights_version, {', '.join(_FRAME_STAMPS)}"  # fmt: skip
 
 CHECKPOINT_S = 2.0
 """How often the spool's write-ahead log is moved into its database."""
@@ -66,6 +68,7 @@ class Outbox:
             self._db.execute("PRAGMA wal_autocheckpoint=0")  # checkpoints (and their fsync) run on _checkpoints' thread
             self._db.execute(f"PRAGMA journal_size_limit={2**24}")  # the log file shrinks back to 16 MB once moved
             self._db.execute(_SCHEMA)
+            self._add_frame_stamps()
             self.truncated = self._close_unfinished_episodes()
             self.bytes = int(self._db.execute("SELECT coalesce(sum(size), 0) FROM transitions").fetchone()[0])
         except (sqlite3.Error, OSError) as error:
@@ -92,9 +95,10 @@ class Outbox:
         replaced = self._db.execute("SELECT size FROM transitions WHERE session_id = ? AND episode_id = ? AND step = ?",
                                     (self.session_id, record.episode_id, record.step)).fetchone()  # fmt: skip
         self.bytes -= replaced[0] if replaced else 0
-        self._db.execute(f"INSERT OR REPLACE INTO transitions ({_COLUMNS}, size) VALUES ({', '.join('?' * 13)})",
+        self._db.execute(f"INSERT OR REPLACE INTO transitions ({_COLUMNS}, size) VALUES ({', '.join('?' * 17)})",
                          (self.session_id, record.episode_id, record.step, *stamp, frame_id, *blobs,
-                          int(record.episode_end), record.weights_version, size))  # fmt: skip
+                          int(record.episode_end), record.weights_version, *record.observation_stamp,
+                          *record.next_observation_stamp, size))  # fmt: skip
         self.bytes += size
         if record.episode_end and not self._due_at_end:
             self._sent_at[(self.session_id, record.episode_id)] = now
@@ -159,6 +163,15 @@ class Outbox:
                 db.execute("PRAGMA wal_checkpoint(PASSIVE)")
         db.close()
 
+    def _add_frame_stamps(self) -> None:
+        """Give a spool written before the frame stamps were kept their columns; its rows get their message's
+        stamp, which their images carried when they were first sent."""
+        present = {row[1] for row in self._db.execute("PRAGMA table_info(transitions)")}
+        for column in (name for name in _FRAME_STAMPS if name not in present):
+            self._db.execute(f"ALTER TABLE transitions ADD COLUMN {column} INTEGER")
+            source = "stamp_sec" if column.endswith("_sec") else "stamp_nanosec"
+            self._db.execute(f"UPDATE transitions SET {column} = {source}")
+
     def _close_unfinished_episodes(self) -> int:
         """Mark the last stored step of every earlier run's unfinished episode as its end; returns how many."""
         rows = self._db.execute("SELECT session_id, episode_id, max(step) FROM transitions WHERE session_id != ? "
@@ -170,7 +183,7 @@ class Outbox:
 
 
 def _spooled(row: tuple) -> Spooled:
-    session_id, episode_id, step, sec, nanosec, frame_id, observation, action, next_observation, goal, end, version = row
+    session_id, episode_id, step, sec, nanosec, frame_id, observation, action, next_observation, goal, end, version = row[:12]
     return Spooled(
         session_id=session_id,
         record=TransitionRecord(
@@ -182,6 +195,8 @@ def _spooled(row: tuple) -> Spooled:
             goal_latent=np.frombuffer(goal, np.float32).copy(),
             episode_end=bool(end),
             weights_version=version,
+            observation_stamp=(row[12], row[13]),
+            next_observation_stamp=(row[14], row[15]),
         ),
         stamp=(sec, nanosec),
         frame_id=frame_id,

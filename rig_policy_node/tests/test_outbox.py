@@ -3,6 +3,8 @@ re-read by a restarted node."""
 
 from __future__ import annotations
 
+import sqlite3
+
 import numpy as np
 import pytest
 
@@ -17,7 +19,8 @@ def record(episode_id: int, step: int, horizon: int = HORIZON) -> TransitionReco
     rng = np.random.default_rng([episode_id, step])
     frames = rng.integers(0, 256, (2, 48, 48, 3), np.uint8)
     return TransitionRecord(episode_id, step, frames[0], rng.uniform(-1, 1, 2), frames[1],
-                            rng.normal(size=16).astype(np.float32), step == horizon - 1, 3)  # fmt: skip
+                            rng.normal(size=16).astype(np.float32), step == horizon - 1, 3,
+                            observation_stamp=(step, 1), next_observation_stamp=(step + 1, 2))  # fmt: skip
 
 
 def fill(outbox: Outbox, episodes: range, steps: int = HORIZON, now: float = 0.0) -> int:
@@ -36,6 +39,7 @@ def test_transitions_wait_for_their_acknowledgement_and_are_resent_whole_when_du
     again = batches[0][1]
     original = record(0, 1)
     assert (again.session_id, again.stamp, again.frame_id, again.record.weights_version) == ("run1", (0, 1), "cam", 3)
+    assert (again.record.observation_stamp, again.record.next_observation_stamp) == ((1, 1), (2, 2))
     for name in ("observation", "next_observation", "goal_latent"):
         assert np.array_equal(getattr(again.record, name), getattr(original, name)), name
     np.testing.assert_array_equal(again.record.action, original.action.astype(np.float32))
@@ -79,3 +83,22 @@ def test_a_restarted_node_sends_an_earlier_runs_episodes_the_one_cut_short_endin
         ("run1", 1, 0, False), ("run1", 1, 1, True)]  # fmt: skip
     restarted.add(record(0, 0), (0, 0), "cam", 0.0)  # the new run counts its episodes from 0 again: apart
     assert restarted.acknowledge("run1", 1) == 2 and restarted.transitions == 1
+
+
+def test_a_spool_from_before_the_frame_stamps_opens_its_images_stamped_as_they_were_sent(tmp_path):
+    path = tmp_path / "robot.sqlite"
+    old = sqlite3.connect(path)
+    old.execute("CREATE TABLE transitions (session_id TEXT, episode_id INTEGER, step INTEGER, stamp_sec INTEGER, "
+                "stamp_nanosec INTEGER, frame_id TEXT, observation BLOB, action BLOB, next_observation BLOB, "
+                "goal_latent BLOB, episode_end INTEGER, weights_version INTEGER, size INTEGER, "
+                "PRIMARY KEY (session_id, episode_id, step))")  # fmt: skip
+    original = record(0, 0, horizon=1)
+    blobs = [original.observation.tobytes(), original.action.astype(np.float32).tobytes(),
+             original.next_observation.tobytes(), original.goal_latent.tobytes()]  # fmt: skip
+    old.execute("INSERT INTO transitions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                ("run1", 0, 0, 7, 9, "cam", *blobs, 1, 3, ROW_BYTES // 2))  # fmt: skip
+    old.commit()
+    old.close()
+    [resent] = Outbox(path, "run2", 2**30).resend(5, now=0.0, ack_timeout_s=30.0)
+    assert (resent.stamp, resent.record.observation_stamp, resent.record.next_observation_stamp) == ((7, 9),) * 3
+    assert np.array_equal(resent.record.next_observation, original.next_observation)

@@ -98,13 +98,13 @@ def test_bad_goal_images_are_rejected_with_the_reason(msg, problem):
 def test_episode_runs_to_the_horizon_then_waits_for_its_reset():
     policy = controller()
     assert policy.tick() == Decision()  # no frame yet: nothing to do
-    policy.observe(frame(0))
+    policy.observe(frame(0), (100, 0))
     first = policy.tick()
     assert first.action is not None and first.transition is None and np.abs(first.action).max() <= 1.0
     assert policy.tick() == Decision()  # acts only on a frame newer than its last action
     decisions = []
     for value in range(1, HORIZON + 1):
-        policy.observe(frame(value))
+        policy.observe(frame(value), (100 + value, 5))  # each frame's own camera stamp
         decisions.append(policy.tick())
     transitions, end = [d.transition for d in decisions], decisions[-1]
     assert [t.step for t in transitions] == list(range(HORIZON))
@@ -113,6 +113,8 @@ def test_episode_runs_to_the_horizon_then_waits_for_its_reset():
     assert all(np.array_equal(t.goal_latent, np.zeros(16, np.float32)) for t in transitions)  # no weights: zero goal
     assert [int(t.observation[0, 0, 0]) for t in transitions] == list(range(HORIZON))
     assert [int(t.next_observation[0, 0, 0]) for t in transitions] == list(range(1, HORIZON + 1))
+    assert [t.observation_stamp for t in transitions] == [(100, 0), (101, 5), (102, 5)]  # the stamps go with the frames
+    assert [t.next_observation_stamp for t in transitions] == [(101, 5), (102, 5), (103, 5)]
     assert np.array_equal(transitions[0].action, first.action)
     assert end.reset_request == 0 and np.array_equal(end.action, np.zeros(2)) and policy.mode is Mode.IDLE
 
@@ -197,10 +199,13 @@ def test_messages_carry_bundles_and_transitions_intact():
     assert bundle_from_msg(FACTORY.new("rig_msgs/msg/ModelWeights", **fields)) == bundle
     fields["data"] = array.array("B", bundle.data)  # how rclpy delivers uint8[] (the DDS backend: bytes)
     assert bundle_from_msg(FACTORY.new("rig_msgs/msg/ModelWeights", **fields)) == bundle
-    record = TransitionRecord(3, 4, frame(1), np.array([0.5, -0.5], np.float32), frame(2), np.ones(16, np.float32), True, 7)
+    record = TransitionRecord(3, 4, frame(1), np.array([0.5, -0.5], np.float32), frame(2), np.ones(16, np.float32), True, 7,
+                              (0, 200), (0, 300))  # fmt: skip
     stamp = FACTORY.new("builtin_interfaces/msg/Time", sec=1)
     msg = transition_msg(FACTORY, record, "sawyer_x", "run1", stamp, "rig_camera")
     assert (msg.robot_id, msg.session_id, msg.episode_id, msg.step) == ("sawyer_x", "run1", 3, 4)
     assert (msg.episode_end, msg.weights_version) == (True, 7)
     assert np.array_equal(image_to_rgb(msg.next_observation), frame(2)) and msg.observation.encoding == "rgb8"
+    assert (msg.header.stamp.sec, msg.observation.header.stamp.nanosec, msg.next_observation.header.stamp.nanosec) == (
+        1, 200, 300)  # sent at 1 s; each image stamped by its camera frame  # fmt: skip
     assert list(msg.action) == [0.5, -0.5] and list(msg.goal_latent) == [1.0] * 16
