@@ -226,8 +226,8 @@ def summary(task: str, rows: list[dict], metric: str, command: str, runs: dict[t
              "prior's mean ± 3 std (`rig eval --goal-clip-std 3`).", "",
              "| variant | seeds | env steps | curve's last point: mean ± std | final eval, "
              f"{FINAL_EVAL_EPISODES} goals: mean ± std | per seed | goal clamp 3 std | per seed | "
-             "wall time (min, mean) |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+             "wall time (min, mean) | paper (unverified reading of its figure) |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
     for variant in dict.fromkeys(row["variant"] for row in rows):
         mine = [row for row in rows if row["variant"] == variant]
         last = max(row["env_steps"] for row in mine)
@@ -240,8 +240,9 @@ def summary(task: str, rows: list[dict], metric: str, command: str, runs: dict[t
             cells += [f"{np.mean(precise):.3f} ± {np.std(precise):.3f}" if precise else "n/a",
                       ", ".join(f"{value:.3f}" for value in precise)]  # fmt: skip
         minutes = np.mean([row["wall_time_s"] for row in ends]) / 60
+        paper = f"≈ {PAPER[task]['rig']} at {PAPER[task]['x'][1]:,} steps" if variant == "rig" else "not known"
         lines.append(f"| {variant} | {len(ends)} | {int(last)} | {np.mean(curve):.3f} ± {np.std(curve):.3f} | "
-                     f"**{cells[0]}** | {' | '.join(cells[1:])} | {minutes:.1f} |")  # fmt: skip
+                     f"**{cells[0]}** | {' | '.join(cells[1:])} | {minutes:.1f} | {paper} |")  # fmt: skip
     return "\n".join(lines + reach_split(finals, metric)) + "\n"
 
 
