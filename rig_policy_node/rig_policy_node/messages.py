@@ -36,8 +36,8 @@ def bundle_from_msg(msg: Any) -> WeightsBundle:
     )
 
 
-def camera_stamp(factory: MessageFactory, stamp: Stamp) -> Any:
-    """A builtin_interfaces/Time of a camera frame's (sec, nanosec)."""
+def time_msg(factory: MessageFactory, stamp: Stamp) -> Any:
+    """The builtin_interfaces/Time of a (sec, nanosec) stamp."""
     return factory.new("builtin_interfaces/msg/Time", sec=stamp[0], nanosec=stamp[1])
 
 
@@ -52,10 +52,10 @@ def transition_msg(factory: MessageFactory, record: TransitionRecord, robot_id: 
         session_id=session_id,
         episode_id=record.episode_id,
         step=record.step,
-        observation=rgb_to_image(factory, record.observation, camera_stamp(factory, record.observation_stamp), frame_id),
+        observation=rgb_to_image(factory, record.observation, time_msg(factory, record.observation_stamp), frame_id),
         action=np.asarray(record.action, np.float32),
         next_observation=rgb_to_image(factory, record.next_observation,
-                                      camera_stamp(factory, record.next_observation_stamp), frame_id),  # fmt: skip
+                                      time_msg(factory, record.next_observation_stamp), frame_id),  # fmt: skip
         goal_latent=np.asarray(record.goal_latent, np.float32),
         episode_end=record.episode_end,
         weights_version=record.weights_version,

@@ -20,7 +20,7 @@ from rig_core.errors import RigError
 from rig_core.goal_preparation import PreparedGoal
 from rig_core.weights import read_weights_file
 from rig_policy_node.controller import Decision, PolicyController, TransitionRecord, action_to_velocity
-from rig_policy_node.messages import bundle_from_msg, model_image, transition_msg, twist_msg
+from rig_policy_node.messages import bundle_from_msg, model_image, time_msg, transition_msg, twist_msg
 from rig_policy_node.model_images import ModelImages
 from rig_policy_node.outbox import Outbox
 from rig_transport import COMMAND, LATCHED, REPLAY, SENSOR_DATA, STATUS, Transport, make_transport
@@ -234,8 +234,8 @@ class PolicyNode:
         self._transitions.publish(self._transition_msg(record, self.session_id, stamp.sec, stamp.nanosec, self._frame_id))
 
     def _transition_msg(self, record: TransitionRecord, session_id: str, sec: int, nanosec: int, frame_id: str) -> Any:
-        stamp = self.transport.new("builtin_interfaces/msg/Time", sec=sec, nanosec=nanosec)
-        return transition_msg(self.transport, record, self.robot_id, session_id, stamp, frame_id)
+        return transition_msg(self.transport, record, self.robot_id, session_id, time_msg(self.transport, (sec, nanosec)),
+                              frame_id)  # fmt: skip
 
     def _request_reset(self) -> None:
         self._reset_sent_at = time.monotonic()
