@@ -220,14 +220,16 @@ def summary(task: str, rows: list[dict], metric: str, command: str, runs: dict[t
     machine = f"{platform.machine()}, {os.cpu_count()} cores, no GPU"
     finals, clamped = (final_evaluations(runs, name) for name in FINAL_EVALS)
     lines = [f"# {task}: learning quality", "", f"Command: `{command}`", f"Machine: {machine}.", "",
+             "The tables are rebuilt from every committed record (`benchmarks/records/`); a row's runs are",
+             f"`rig train --task {task} --seed S --env-steps N` with the row's flags.", "",
              f"{metric} (m) on env-sampled goal images (greedy policy): the learning curve's last evaluation (fresh goals",
              f"each time, as in the authors' runs), and one final evaluation of the trained policy on {FINAL_EVAL_EPISODES}",
              "fresh goals (the more precise number; per seed in brackets), also with goal latents clamped to the goal",
              "prior's mean ± 3 std (`rig eval --goal-clip-std 3`).", "",
              "| variant | seeds | env steps | curve's last point: mean ± std | final eval, "
              f"{FINAL_EVAL_EPISODES} goals: mean ± std | per seed | goal clamp 3 std | per seed | "
-             "wall time (min, mean) | paper (unverified reading of its figure) |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+             "wall time (min, mean) | paper (unverified reading of its figure) | `rig train` flags |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
     for variant in dict.fromkeys(row["variant"] for row in rows):
         mine = [row for row in rows if row["variant"] == variant]
         last = max(row["env_steps"] for row in mine)
@@ -242,8 +244,13 @@ def summary(task: str, rows: list[dict], metric: str, command: str, runs: dict[t
         minutes = np.mean([row["wall_time_s"] for row in ends]) / 60
         paper = f"≈ {PAPER[task]['rig']} at {PAPER[task]['x'][1]:,} steps" if variant == "rig" else "not known"
         lines.append(f"| {variant} | {len(ends)} | {int(last)} | {np.mean(curve):.3f} ± {np.std(curve):.3f} | "
-                     f"**{cells[0]}** | {' | '.join(cells[1:])} | {minutes:.1f} | {paper} |")  # fmt: skip
+                     f"**{cells[0]}** | {' | '.join(cells[1:])} | {minutes:.1f} | {paper} | {flags(variant)} |")  # fmt: skip
     return "\n".join(lines + reach_split(finals, metric)) + "\n"
+
+
+def flags(variant: str) -> str:
+    """The variant's `rig train` flags beside `--task T --seed S --env-steps N`, as a Markdown code span."""
+    return f"`{' '.join(VARIANTS[variant])}`" if VARIANTS[variant] else "(none)"
 
 
 def reach_split(finals: dict[tuple[str, int], dict[str, float]], metric: str) -> list[str]:
