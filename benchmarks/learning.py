@@ -36,6 +36,10 @@ from rig_core.evaluation import PRIMARY_METRIC
 HERE = Path(__file__).parent
 RECORDS = HERE / "records"
 RECORD_FILES = ("metrics.csv", "final_eval.json", "final_eval_clamped.json")
+PRETRAINED_VAE = "vae_pretrained.safetensors"
+LONG_RUNS = {"visual-pusher", "visual-multi-pusher", "dsae"}
+"""Tasks and variants whose runs outlast a session: their records keep the pretrained VAE or autoencoder (hours
+of CPU, under 1.5 MB), and a run lost with its machine starts again from it (`train.vae_from`)."""
 FINAL_EVAL_EPISODES = 300  # the reacher's unreachable-goal floor of a 300-goal set is within ±0.002 m of 0.025
 FINAL_EVAL_SEED = 424242
 FINAL_EVALS = {"final_eval.json": [], "final_eval_clamped.json": ["--goal-clip-std", "3"]}
@@ -83,10 +87,14 @@ def run_one(task: str, variant: str, seed: int, env_steps: int, overrides: list[
     out = HERE / "runs" / task / variant / f"seed{seed}"
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
     rig = [str(Path(sys.executable).parent / "rig"), "train", "--no-progress"]  # the installed console script
+    record = RECORDS / task / variant / f"seed{seed}"
     if (out / "checkpoint" / "state.json").is_file():
         command = rig + ["--resume", str(out), "--env-steps", str(env_steps)]
     else:
         sets = [arg for item in overrides for arg in ("--set", item.replace("{seed}", str(seed)))]
+        if (record / PRETRAINED_VAE).is_file() and not any(item.startswith("train.vae_from=") for item in overrides):
+            # The run was lost with its machine after pretraining: start again from its kept VAE, not from scratch.
+            sets += ["--set", f"train.vae_from={record.resolve()}"]
         command = rig + [
             "--task",
             task,
@@ -118,12 +126,19 @@ def run_one(task: str, variant: str, seed: int, env_steps: int, overrides: list[
 
 
 def keep_record(task: str, variant: str, seed: int, out: Path) -> None:
-    """Copy a run's metrics and final evaluations to its committed record."""
+    """Copy a run's metrics and final evaluations (and, for a long run, its pretrained VAE) to its committed
+    record."""
     record = RECORDS / task / variant / f"seed{seed}"
     record.mkdir(parents=True, exist_ok=True)
-    for name in RECORD_FILES:
-        if (out / name).is_file():
-            shutil.copyfile(out / name, record / name)
+    kept = RECORD_FILES + ((PRETRAINED_VAE,) if {task, variant} & LONG_RUNS else ())
+    for name in kept:
+        if (out / name).is_file() and not (name == "metrics.csv" and rows(record / name) > rows(out / name)):
+            shutil.copyfile(out / name, record / name)  # a run started again keeps the longer curve till it passes it
+
+
+def rows(metrics: Path) -> int:
+    """The evaluation rows of a metrics.csv (0 if there is none)."""
+    return len(metrics.read_text().splitlines()[1:]) if metrics.is_file() else 0
 
 
 def collect(task: str, runs: dict[tuple[str, int], Path]) -> list[dict[str, float | str]]:
@@ -281,9 +296,17 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2, help="runs at once (torch threads are split between them)")
     parser.add_argument("--threads", type=int, help="torch threads per run (default: the cores / --jobs)")
     parser.add_argument("--report-only", action="store_true", help="train nothing: rebuild the tables from the records")
+    parser.add_argument("--keep-partial", action="store_true",
+                        help="train nothing: copy the --variants and --seeds runs' records as they are now (runs in "
+                             "progress), then rebuild the tables")  # fmt: skip
     args = parser.parse_args()
     threads = args.threads or max(1, (os.cpu_count() or 1) // args.jobs)
-    todo = [] if args.report_only else [(variant, seed) for variant in args.variants for seed in args.seeds]
+    pairs = [(variant, seed) for variant in args.variants for seed in args.seeds]
+    todo = [] if args.report_only or args.keep_partial else pairs
+    for variant, seed in pairs if args.keep_partial else []:
+        out = HERE / "runs" / args.task / variant / f"seed{seed}"
+        if (out / "metrics.csv").is_file() or (out / PRETRAINED_VAE).is_file():
+            keep_record(args.task, variant, seed, out)
     with ThreadPoolExecutor(args.jobs) as pool:
         list(pool.map(lambda vs: run_one(args.task, vs[0], vs[1], args.env_steps, args.set, threads), todo))
     runs = {  # every record of the task: this command's runs and every earlier one, on this machine or not
