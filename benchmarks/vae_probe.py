@@ -10,7 +10,8 @@ the spread of that object's positions (the error of always guessing the mean): a
 means the latents hold nothing of the object, and a policy rewarded by latent distance cannot aim it. A code can
 hold an object and still make a poor distance reward (a folded code puts far states near each other), so each
 object, and the whole state, also gets the rank correlation between latent distance and true distance over
-random pairs of the 400 states: 1 when latent distance orders pairs as the true distance does.
+random pairs of the 400 states: 1 when latent distance orders pairs as the true distance does. The latents' std
+per dimension (largest first) says how many dimensions the code uses, and at what scale.
 """
 
 from __future__ import annotations
@@ -89,7 +90,8 @@ def main() -> None:
     states = np.stack([env.sample_goal_state(rng) for _ in range(PROBE_STATES)])
     latents = agent.encode(np.stack([env.render_state(state) for state in states]))
     env.close()
-    header = {"vae": str(args.vae), "task": config.task, "method": config.method.value}
+    header = {"vae": str(args.vae), "task": config.task, "method": config.method.value,
+              "latent_std": [round(float(std), 3) for std in np.sort(latents.std(axis=0))[::-1]]}  # fmt: skip
     print(json.dumps(header | probe(latents, states), indent=2))
 
 
