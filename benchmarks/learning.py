@@ -82,12 +82,22 @@ COMPONENTS = {
 """The parts of each task's paper metric, plotted and tabled beside it."""
 
 
+def run_dir(task: str, variant: str, seed: int) -> Path:
+    """Where a run trains (on this machine, not committed)."""
+    return HERE / "runs" / task / variant / f"seed{seed}"
+
+
+def record_dir(task: str, variant: str, seed: int) -> Path:
+    """Where a run's record is kept (committed)."""
+    return RECORDS / task / variant / f"seed{seed}"
+
+
 def run_one(task: str, variant: str, seed: int, env_steps: int, overrides: list[str], threads: int) -> Path:
     """Train (or finish training) one run; returns its directory."""
-    out = HERE / "runs" / task / variant / f"seed{seed}"
+    out = run_dir(task, variant, seed)
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
     rig = [str(Path(sys.executable).parent / "rig"), "train", "--no-progress"]  # the installed console script
-    record = RECORDS / task / variant / f"seed{seed}"
+    record = record_dir(task, variant, seed)
     if (out / "checkpoint" / "state.json").is_file():
         command = rig + ["--resume", str(out), "--env-steps", str(env_steps)]
     else:
@@ -128,15 +138,15 @@ def run_one(task: str, variant: str, seed: int, env_steps: int, overrides: list[
 def keep_record(task: str, variant: str, seed: int, out: Path) -> None:
     """Copy a run's metrics and final evaluations (and, for a long run, its pretrained VAE) to its committed
     record."""
-    record = RECORDS / task / variant / f"seed{seed}"
+    record = record_dir(task, variant, seed)
     record.mkdir(parents=True, exist_ok=True)
     kept = RECORD_FILES + ((PRETRAINED_VAE,) if {task, variant} & LONG_RUNS else ())
     for name in kept:
-        if (out / name).is_file() and not (name == "metrics.csv" and rows(record / name) > rows(out / name)):
+        if (out / name).is_file() and not (name == "metrics.csv" and curve_length(record / name) > curve_length(out / name)):
             shutil.copyfile(out / name, record / name)  # a run started again keeps the longer curve till it passes it
 
 
-def rows(metrics: Path) -> int:
+def curve_length(metrics: Path) -> int:
     """The evaluation rows of a metrics.csv (0 if there is none)."""
     return len(metrics.read_text().splitlines()[1:]) if metrics.is_file() else 0
 
@@ -304,7 +314,7 @@ def main() -> None:
     pairs = [(variant, seed) for variant in args.variants for seed in args.seeds]
     todo = [] if args.report_only or args.keep_partial else pairs
     for variant, seed in pairs if args.keep_partial else []:
-        out = HERE / "runs" / args.task / variant / f"seed{seed}"
+        out = run_dir(args.task, variant, seed)
         if (out / "metrics.csv").is_file() or (out / PRETRAINED_VAE).is_file():
             keep_record(args.task, variant, seed, out)
     with ThreadPoolExecutor(args.jobs) as pool:
