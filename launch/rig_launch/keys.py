@@ -113,6 +113,10 @@ def _domains(parent: ET.Element, domain: int) -> None:
     _sub(_sub(parent, "domains"), "id", str(domain))
 
 
+MAX_SECURE_DOMAIN = 230
+"""The highest domain id a DDS Security governance or permissions document may name (plain ROS allows 232)."""
+
+
 def governance_xml(domain: int) -> bytes:
     """The keystore's governance (SROS2's default document for ``domain``)."""
     root = ET.Element("dds", {"xmlns:xsi": _XSI, "xsi:noNamespaceSchemaLocation": _GOVERNANCE_XSD})
@@ -218,8 +222,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         domain = domain_id() if args.domain is None else args.domain
-        if not 0 <= domain <= 232:
-            raise ValueError(f"--domain must be in 0..232, got {domain}")
+        if not 0 <= domain <= MAX_SECURE_DOMAIN:
+            raise ValueError(f"the domain must be in 0..{MAX_SECURE_DOMAIN} for DDS Security (its governance documents "
+                             f"admit no higher id; Cyclone DDS refuses them), got {domain}")  # fmt: skip
         directories = create_keystore(args.keystore, domain, args.enclaves)
     except (OSError, ValueError) as error:
         print(f"rig keys: {error}", file=sys.stderr)

@@ -155,6 +155,16 @@ def test_a_node_on_the_plain_wheel_refuses_to_start_under_enforce(start_node, tm
     assert "has no DDS Security" in sim.log() and "Traceback" not in sim.log()
 
 
+@pytest.mark.parametrize("domain", ["231", "232"])
+def test_rig_keys_refuses_a_domain_dds_security_cannot_name_and_writes_nothing(tmp_path, domain):
+    keystore = tmp_path / "keystore"
+    done = subprocess.run([installed_script("rig"), "keys", str(keystore), "--domain", domain],
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    assert done.returncode == 1
+    assert "must be in 0..230 for DDS Security" in done.stderr and domain in done.stderr
+    assert not keystore.exists()
+
+
 def test_a_node_without_keys_of_its_enclave_refuses_to_start_under_enforce(keyed_env, start_node):
     env = {**keyed_env, "ROS_SECURITY_ENCLAVE_OVERRIDE": "/nobody"}
     sim = start_node("rig_sim_sawyer_node", {}, script_args("rig_sim_sawyer_node", {}), env)

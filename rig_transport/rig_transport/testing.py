@@ -1,6 +1,6 @@
 """Test helpers for real DDS between real processes (needs pytest; imported by the packages' test suites only).
 
-* `isolated_dds_env`: a ROS domain of its own (100-232) and Cyclone DDS on loopback only, set before any
+* `isolated_dds_env`: a ROS domain of its own (100-230) and Cyclone DDS on loopback only, set before any
   DomainParticipant exists and inherited by node processes, so parallel runs never hear each other.
 * `NodeProcess`: a node started from its installed console script (pip's or colcon's: `rig_transport.scripts`) with
   ``--ros-args`` parameters.
@@ -36,14 +36,14 @@ from rig_transport.dds_backend import LOOPBACK_CONFIG, DDSTransport  # noqa: E40
 
 TIMEOUT_S = 120.0
 """Generous limit for any wait (process start with torch on a loaded machine, discovery); never an assertion on time."""
-_DOMAINS = itertools.count(random.SystemRandom().randint(0, 132))
+_DOMAINS = itertools.count(random.SystemRandom().randint(0, 130))
 
 
 @contextmanager
 def isolated_dds_env() -> Iterator[int]:
-    """Within the block: a fresh ROS_DOMAIN_ID (100-232), loopback-only Cyclone DDS, the DDS transport."""
+    """Within the block: a fresh ROS_DOMAIN_ID (100-230, ids DDS Security admits), loopback-only Cyclone DDS, DDS transport."""
     with pytest.MonkeyPatch.context() as patch:
-        domain = 100 + next(_DOMAINS) % 133
+        domain = 100 + next(_DOMAINS) % 131
         patch.setenv("ROS_DOMAIN_ID", str(domain))
         patch.setenv("CYCLONEDDS_URI", LOOPBACK_CONFIG)
         patch.delenv("RIG_TRANSPORT", raising=False)
