@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import NameOID
 
 from rig_launch.access import ACCESS, dds_topics
-from rig_transport.dds_backend import domain_id
+from rig_transport.dds_backend import MAX_SECURE_DOMAIN, domain_id
 
 CA_NAME = "sros2CA"
 """The CA's common name, as SROS2 names it."""
@@ -111,10 +111,6 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
 
 def _domains(parent: ET.Element, domain: int) -> None:
     _sub(_sub(parent, "domains"), "id", str(domain))
-
-
-MAX_SECURE_DOMAIN = 230
-"""The highest domain id a DDS Security governance or permissions document may name (plain ROS allows 232)."""
 
 
 def governance_xml(domain: int) -> bytes:

@@ -88,6 +88,10 @@ def use_loopback_if_requested() -> None:
         os.environ["CYCLONEDDS_URI"] = LOOPBACK_CONFIG
 
 
+MAX_SECURE_DOMAIN = 230
+"""The highest domain id a DDS Security governance or permissions document may name (plain ROS allows 232)."""
+
+
 def domain_id() -> int:
     """``ROS_DOMAIN_ID`` (0 when unset), as ROS 2 reads it."""
     text = os.environ.get("ROS_DOMAIN_ID", "").strip() or "0"

@@ -32,18 +32,20 @@ from rig_transport.scripts import installed_script
 # A test module that imports these helpers is skipped, with the reason, where the DDS backend is not installed (colcon
 # test on a ROS 2 machine without the PyPI packages), instead of failing to import.
 pytest.importorskip("cyclonedds", reason="the DDS backend's cyclonedds is not installed (pip install ./rig_transport)")
-from rig_transport.dds_backend import LOOPBACK_CONFIG, DDSTransport  # noqa: E402
+from rig_transport.dds_backend import LOOPBACK_CONFIG, MAX_SECURE_DOMAIN, DDSTransport  # noqa: E402
 
 TIMEOUT_S = 120.0
 """Generous limit for any wait (process start with torch on a loaded machine, discovery); never an assertion on time."""
-_DOMAINS = itertools.count(random.SystemRandom().randint(0, 130))
+_TEST_DOMAINS = range(100, MAX_SECURE_DOMAIN + 1)
+"""Ids DDS Security admits too (keyed tests), above the lab's usual low ones."""
+_DOMAINS = itertools.count(random.SystemRandom().randrange(len(_TEST_DOMAINS)))
 
 
 @contextmanager
 def isolated_dds_env() -> Iterator[int]:
-    """Within the block: a fresh ROS_DOMAIN_ID (100-230, ids DDS Security admits), loopback-only Cyclone DDS, DDS transport."""
+    """Within the block: a fresh ROS_DOMAIN_ID (100-230), loopback-only Cyclone DDS, the DDS transport."""
     with pytest.MonkeyPatch.context() as patch:
-        domain = 100 + next(_DOMAINS) % 131
+        domain = _TEST_DOMAINS[next(_DOMAINS) % len(_TEST_DOMAINS)]
         patch.setenv("ROS_DOMAIN_ID", str(domain))
         patch.setenv("CYCLONEDDS_URI", LOOPBACK_CONFIG)
         patch.delenv("RIG_TRANSPORT", raising=False)
