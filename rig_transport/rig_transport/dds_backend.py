@@ -88,15 +88,18 @@ def use_loopback_if_requested() -> None:
         os.environ["CYCLONEDDS_URI"] = LOOPBACK_CONFIG
 
 
+MAX_DOMAIN = 232
+"""The highest ``ROS_DOMAIN_ID`` ROS 2 accepts on Linux (its port arithmetic runs out above it)."""
+
 MAX_SECURE_DOMAIN = 230
-"""The highest domain id a DDS Security governance or permissions document may name (plain ROS allows 232)."""
+"""The highest domain id a DDS Security governance or permissions document may name (below ``MAX_DOMAIN``)."""
 
 
 def domain_id() -> int:
     """``ROS_DOMAIN_ID`` (0 when unset), as ROS 2 reads it."""
     text = os.environ.get("ROS_DOMAIN_ID", "").strip() or "0"
-    if not text.isdigit() or int(text) > 232:
-        raise ValueError(f"ROS_DOMAIN_ID must be an integer in 0..232, got {text!r}")
+    if not text.isdigit() or int(text) > MAX_DOMAIN:
+        raise ValueError(f"ROS_DOMAIN_ID must be an integer in 0..{MAX_DOMAIN}, got {text!r}")
     return int(text)
 
 

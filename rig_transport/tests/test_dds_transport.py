@@ -165,7 +165,9 @@ def test_names_and_environment(monkeypatch):
         dds_topic_name("/rig//x", "n")
     monkeypatch.setenv("ROS_DOMAIN_ID", "")
     assert domain_id() == 0
-    monkeypatch.setenv("ROS_DOMAIN_ID", "300")
+    monkeypatch.setenv("ROS_DOMAIN_ID", "232")
+    assert domain_id() == 232
+    monkeypatch.setenv("ROS_DOMAIN_ID", "233")
     with pytest.raises(ValueError, match="ROS_DOMAIN_ID must be an integer in 0..232"):
         domain_id()
     monkeypatch.delenv("CYCLONEDDS_URI")
