@@ -241,6 +241,19 @@ def final_evaluations(runs: dict[tuple[str, int], Path], name: str) -> dict[tupl
     return values
 
 
+def run_ends(rows: list[dict]) -> list[tuple[str, int, list[dict]]]:
+    """Each variant's runs grouped by the env steps they reached (longest first), with each run's last row:
+    seeds trained to different budgets (the pusher's one seed to 500K beside two to 200K) get a row each."""
+    groups = []
+    for variant in dict.fromkeys(row["variant"] for row in rows):
+        mine = [row for row in rows if row["variant"] == variant]
+        ends = [max((row for row in mine if row["seed"] == seed), key=lambda row: row["env_steps"])
+                for seed in dict.fromkeys(row["seed"] for row in mine)]  # fmt: skip
+        for last in sorted({int(row["env_steps"]) for row in ends}, reverse=True):
+            groups.append((variant, last, [row for row in ends if int(row["env_steps"]) == last]))
+    return groups
+
+
 def summary(task: str, rows: list[dict], metric: str, command: str, runs: dict[tuple[str, int], Path]) -> str:
     machine = f"{platform.machine()}, {os.cpu_count()} cores, no GPU"
     finals, clamped = (final_evaluations(runs, name) for name in FINAL_EVALS)
@@ -255,10 +268,7 @@ def summary(task: str, rows: list[dict], metric: str, command: str, runs: dict[t
              f"{FINAL_EVAL_EPISODES} goals: mean ± std | per seed | goal clamp 3 std | per seed | "
              "wall time (min, mean) | paper (unverified reading of its figure) | `rig train` flags |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
-    for variant in dict.fromkeys(row["variant"] for row in rows):
-        mine = [row for row in rows if row["variant"] == variant]
-        last = max(row["env_steps"] for row in mine)
-        ends = [row for row in mine if row["env_steps"] == last]
+    for variant, last, ends in run_ends(rows):
         curve = [row[metric] for row in ends]
         keys = [(variant, int(row["seed"])) for row in ends]
         cells = []
