@@ -38,6 +38,7 @@ from rig_core.vae_training import (
 )
 
 GoalSampler = Callable[[np.random.Generator], np.ndarray]
+GoalBatchSampler = Callable[[np.random.Generator, int], np.ndarray]
 """A task's goal distribution: a goal state, or its rendered image (uint8 (H, W, 3))."""
 Snapshot = tuple[dict[str, torch.Tensor], dict[str, Any]]
 """What a checkpoint saves: (tensors, JSON state)."""
@@ -66,20 +67,20 @@ class Learner:
         state_dim: int,
         action_dim: int,
         device: str = "cpu",
-        sample_goal_state: GoalSampler | None = None,
+        sample_goal_states: GoalBatchSampler | None = None,
         progress: bool = False,
         sample_goal_image: GoalSampler | None = None,
     ) -> None:
-        """`sample_goal_state` is the task's goal distribution, needed by the Oracle (true-state goals);
+        """`sample_goal_states` draws a batch from the task's goal distribution, needed by the Oracle (true-state goals);
         `sample_goal_image` renders one of its goals, needed by the image baselines (which have no prior to imagine
         goals with); `progress` shows a progress bar during VAE pretraining."""
-        if config.oracle and sample_goal_state is None:
+        if config.oracle and sample_goal_states is None:
             raise ValueError("the Oracle needs the task's goal-state sampler")
         if config.method is not Method.RIG and sample_goal_image is None:
             raise RigError(f"method {config.method.value} explores towards the task's goal images: it needs a "
                            "simulated task (rig train)")  # fmt: skip
         self.config, self.out, self.progress = config, out, progress
-        self.sample_goal_state, self.sample_goal_image = sample_goal_state, sample_goal_image
+        self.sample_goal_states, self.sample_goal_image = sample_goal_states, sample_goal_image
         torch.manual_seed(config.seed)  # before any network is initialised
         self.agent = RIGAgent(config, state_dim, action_dim, device)
         size = config.vae.image_size
@@ -108,8 +109,8 @@ class Learner:
     def sample_goals(self, count: int) -> np.ndarray:
         """Imagined goals (VAE prior); for the Oracle, true goal states from the task's goal distribution; for the
         image baselines, rendered goals of that distribution as the policy sees them (encoded, or images)."""
-        if self.config.oracle and self.sample_goal_state is not None:
-            return np.stack([self.sample_goal_state(self.rng) for _ in range(count)]).astype(np.float32)
+        if self.config.oracle and self.sample_goal_states is not None:
+            return self.sample_goal_states(self.rng, count).astype(np.float32)
         if self.config.method is not Method.RIG and self.sample_goal_image is not None:
             return self.agent.encode_goal(np.stack([self.sample_goal_image(self.rng) for _ in range(count)]))
         return self.agent.sample_prior(count, self.rng)

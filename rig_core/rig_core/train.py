@@ -56,7 +56,7 @@ class Run:
         self.env: SawyerImageTask = make_task(config.task, config.vae.image_size, config.seed)
         action_dim = self.env.action_space.shape[0]
         env = self.env
-        self.learner = Learner(config, out, env.state_dim, action_dim, device, env.sample_goal_state, progress,
+        self.learner = Learner(config, out, env.state_dim, action_dim, device, env.sample_goal_states, progress,
                                lambda rng: env.render_state(env.sample_goal_state(rng)))  # fmt: skip
         self.agent, self.rng, self.buffer = self.learner.agent, self.learner.rng, self.learner.buffer
         self.metrics = MetricsCSV(out / "metrics.csv")

@@ -146,6 +146,23 @@ def test_multi_pusher_goals_keep_their_minimum_separation():
     env.close()
 
 
+@pytest.mark.parametrize("pucks_present", [2, 1])
+def test_goal_batches_are_the_one_at_a_time_draws(pucks_present):
+    """The Oracle's batches of goals take the generator's numbers as single draws do, rejected tries included
+    (the multi-pusher rejects 44 % of its tries), and leave it in the same state."""
+    env = make_task("visual-multi-pusher", image_size=48, seed=0)
+    env.set_pucks_present(pucks_present)
+    single, batched = np.random.default_rng(11), np.random.default_rng(11)
+    one_at_a_time = np.stack([env.sample_goal_state(single) for _ in range(300)])
+    batches = np.concatenate([env.sample_goal_states(batched, count) for count in (1, 2, 40, 257)])
+    np.testing.assert_array_equal(batches, one_at_a_time)
+    assert single.bit_generator.state == batched.bit_generator.state
+    assert env.sample_goal_states(batched, 0).shape == (0, env.state_dim)
+    if pucks_present == 1:  # the absent second puck's goal is its parking place, as in the scene
+        assert np.unique(batches[:, 4:], axis=0).shape == (1, 2)
+    env.close()
+
+
 def _colour_pixels(image: np.ndarray, rgb: tuple[float, float, float]) -> int:
     """Pixels within 40 levels of a puck colour (lit, so not exact) in every channel."""
     return int((np.abs(image.astype(int) - np.array(rgb) * 255).max(axis=-1) < 40).sum())

@@ -137,13 +137,24 @@ class SawyerImageTask(gym.Env):
 
     def sample_goal_state(self, rng: np.random.Generator) -> np.ndarray:
         """A goal from the task's goal distribution (rejection-sampled for the minimum separation)."""
+        return self.sample_goal_states(rng, 1)[0]
+
+    def sample_goal_states(self, rng: np.random.Generator, count: int) -> np.ndarray:
+        """`count` goals (count, state_dim), the same as `count` calls of `sample_goal_state` with `rng` draw, only
+        in batches (the Oracle's relabelling asks for goals at every update). Each try takes one row of uniform
+        numbers, in order; a round makes exactly as many tries as goals are missing, so no round draws past the
+        try that completes the batch, and the generator ends where one-at-a-time draws leave it."""
         spec = self.spec_
-        while True:
-            points = [rng.uniform(spec.hand_goal_low, spec.hand_goal_high)]
-            points += [rng.uniform(low, high) for low, high in zip(spec.puck_goal_lows, spec.puck_goal_highs)]
-            gaps = [np.linalg.norm(a - b) for i, a in enumerate(points) for b in points[i + 1 :]]
-            if not gaps or min(gaps) >= spec.min_goal_separation:
-                return self._without_absent_pucks(np.concatenate(points))
+        low = np.concatenate([spec.hand_goal_low, *spec.puck_goal_lows])
+        high = np.concatenate([spec.hand_goal_high, *spec.puck_goal_highs])
+        first, second = np.triu_indices(low.size // 2, k=1)  # every pair of objects
+        goals = np.empty((0, low.size))
+        while len(goals) < count:
+            tries = rng.uniform(low, high, size=(count - len(goals), low.size))
+            points = tries.reshape(len(tries), -1, 2)
+            gaps = np.linalg.norm(points[:, first] - points[:, second], axis=-1)
+            goals = np.concatenate([goals, tries[gaps.min(axis=1, initial=np.inf) >= spec.min_goal_separation]])
+        return self._without_absent_pucks(goals)
 
     def hand_distance_floor(self, goal_state: np.ndarray) -> float:
         """The least final hand distance any controller can reach for this goal: its gap to the hand box
@@ -177,8 +188,9 @@ class SawyerImageTask(gym.Env):
         return self.distances(self.state(), self._goal_state)
 
     def _without_absent_pucks(self, state: np.ndarray) -> np.ndarray:
+        """`state` (one, or a batch along its last axis) with every absent puck at its parking place."""
         for index in range(self.pucks_present, self.puck_count):
-            state[2 + 2 * index : 4 + 2 * index] = parked_position(index)
+            state[..., 2 + 2 * index : 4 + 2 * index] = parked_position(index)
         return state
 
     def _checked_state(self, state: np.ndarray) -> np.ndarray:
