@@ -38,8 +38,9 @@ from rig_core.vae_training import (
 )
 
 GoalSampler = Callable[[np.random.Generator], np.ndarray]
-GoalBatchSampler = Callable[[np.random.Generator, int], np.ndarray]
 """A task's goal distribution: a goal state, or its rendered image (uint8 (H, W, 3))."""
+GoalBatchSampler = Callable[[np.random.Generator, int], np.ndarray]
+"""A batch of goal states from a task's goal distribution: (count, state_dim)."""
 Snapshot = tuple[dict[str, torch.Tensor], dict[str, Any]]
 """What a checkpoint saves: (tensors, JSON state)."""
 
