@@ -1,7 +1,7 @@
-"""An interrupted `rig train` resumed with --resume ends exactly as the uninterrupted run: the same counters,
-metrics rows (but wall time), networks, optimizer moments, RNG states and replay log, whichever phase the
-interrupt hit. The interrupt is a KeyboardInterrupt (what Ctrl-C raises) from the N-th call of a function of
-a real tiny run, in process."""
+"""An interrupted `rig train` (RIG, and the DSAE baseline) resumed with --resume ends exactly as the uninterrupted
+run: the same counters, metrics rows (but wall time), networks, optimizer moments, RNG states and replay log,
+whichever phase the interrupt hit. The interrupt is a KeyboardInterrupt (what Ctrl-C raises) from the N-th call
+of a function of a real tiny run, in process."""
 
 from __future__ import annotations
 
@@ -54,19 +54,23 @@ def saved_state(out: Path) -> dict:
     return state | state.pop("counters")
 
 
-@pytest.fixture(scope="module")
-def uninterrupted(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("uninterrupted") / "run"
-    assert main(tiny_train_args("visual-reacher", out, 150, *MORE)) == 0
-    return out
+@pytest.fixture(scope="module", params=["rig", "dsae"])
+def uninterrupted(request, tmp_path_factory) -> tuple[list[str], Path]:
+    """The uninterrupted run of each method (RIG, and the DSAE baseline whose long pretraining runs resume),
+    with the arguments that made it."""
+    args = [*MORE, "--method", request.param]
+    out = tmp_path_factory.mktemp(f"uninterrupted-{request.param}") / "run"
+    assert main(tiny_train_args("visual-reacher", out, 150, *args)) == 0
+    return args, out
 
 
 @pytest.mark.parametrize("phase", list(PHASES))
 def test_a_run_interrupted_and_resumed_ends_as_the_uninterrupted_run(phase, uninterrupted, tmp_path, monkeypatch):
     owner, name, call, expected = PHASES[phase]
+    args, uninterrupted = uninterrupted
     out = tmp_path / "run"
     interrupt_at(monkeypatch, owner, name, call)
-    assert main(tiny_train_args("visual-reacher", out, 150, *MORE)) == 130
+    assert main(tiny_train_args("visual-reacher", out, 150, *args)) == 130
     monkeypatch.undo()
     interrupted = saved_state(out)
     assert {key: interrupted.get(key) for key in expected} == expected  # the interrupt hit the phase meant
