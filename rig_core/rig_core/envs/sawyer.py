@@ -79,6 +79,9 @@ class SawyerImageTask(gym.Env):
         self.pucks_present = self.puck_count
         self._home = self._settled_home()
         self._goal_state = np.zeros(self.state_dim)
+        self._goal_low = np.concatenate([spec.hand_goal_low, *spec.puck_goal_lows])  # the goal box, hand then pucks
+        self._goal_high = np.concatenate([spec.hand_goal_high, *spec.puck_goal_highs])
+        self._object_pairs = np.triu_indices(1 + self.puck_count, k=1)  # every pair of objects, for the separation
         self._t = 0
         if seed is not None:
             super().reset(seed=seed)
@@ -144,16 +147,13 @@ class SawyerImageTask(gym.Env):
         in batches (the Oracle's relabelling asks for goals at every update). Each try takes one row of uniform
         numbers, in order; a round makes exactly as many tries as goals are missing, so no round draws past the
         try that completes the batch, and the generator ends where one-at-a-time draws leave it."""
-        spec = self.spec_
-        low = np.concatenate([spec.hand_goal_low, *spec.puck_goal_lows])
-        high = np.concatenate([spec.hand_goal_high, *spec.puck_goal_highs])
-        first, second = np.triu_indices(low.size // 2, k=1)  # every pair of objects
-        goals = np.empty((0, low.size))
+        (first, second), separation = self._object_pairs, self.spec_.min_goal_separation
+        goals = np.empty((0, self.state_dim))
         while len(goals) < count:
-            tries = rng.uniform(low, high, size=(count - len(goals), low.size))
+            tries = rng.uniform(self._goal_low, self._goal_high, size=(count - len(goals), self.state_dim))
             points = tries.reshape(len(tries), -1, 2)
             gaps = np.linalg.norm(points[:, first] - points[:, second], axis=-1)
-            goals = np.concatenate([goals, tries[gaps.min(axis=1, initial=np.inf) >= spec.min_goal_separation]])
+            goals = np.concatenate([goals, tries[gaps.min(axis=1, initial=np.inf) >= separation]])
         return self._without_absent_pucks(goals)
 
     def hand_distance_floor(self, goal_state: np.ndarray) -> float:
