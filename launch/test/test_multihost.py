@@ -41,6 +41,10 @@ KNOWN_WEIGHTS_STALL = (
     "follows once the link is back"
 )
 """Marked, not hidden: the test xfails with this reason when the trainer could not publish during the cut."""
+MOTION_M = 0.005
+"""The hand moves when it covers more than this (m) over 20 poses (2 s at 10 Hz); a held full-speed reacher command
+covers 0.2 m. A hand at rest stays under it: the simulated arm settles by up to 2.3 mm after it stopped, in jumps at
+the corners of its box (measured over 400 stops from full speed)."""
 CUT_S = 6.0
 """How long a link stays cut: under Cyclone DDS's 10 s participant lease, so peers outlive the cut (README)."""
 
@@ -160,20 +164,24 @@ def test_cutting_the_policy_link_stops_the_hand_and_restoring_it_moves_it_again(
         return [poses.wait_for(lambda m: True, "an ee_pose", *nodes) for _ in range(count)]
 
     def wait_for_motion(what: str) -> None:
-        """Until the hand moved more than 5 mm over 20 poses in a row."""
+        """Until the hand moved more than MOTION_M over 20 poses in a row."""
         recent = next_poses(20)
         deadline = time.monotonic() + TIMEOUT_S
-        while xy_spread(recent) <= 0.005:
+        while xy_spread(recent) <= MOTION_M:
             assert time.monotonic() < deadline, f"no {what} within {TIMEOUT_S} s"
             recent = [*recent[1:], *next_poses(1)]
 
     wait_for_motion("motion from the policy's commands (sent from the other host)")
+    cut_at = time.time()
     graph.lab.cut("brain")
     still: list[dict] = []
-    while len(still) < 10:  # ten poses in a row without motion: the watchdog stopped the hand
+    while len(still) < 10:  # ten poses in a row, sent after the cut, without motion: the watchdog stopped the hand
         pose = next_poses(1)[0]
-        still = [*still, pose] if not still or xy_spread([still[-1], pose]) < 1e-4 else [pose]
-    assert xy_spread(still + next_poses(10)) < 1e-3
+        if pose["t"] > cut_at:
+            still = [*still, pose] if not still or xy_spread([still[-1], pose]) < 1e-4 else [pose]
+    resting = still + next_poses(10)
+    trace = ", ".join(f"{p['t'] - cut_at:.2f} s ({p['pose.position.x']:.4f}, {p['pose.position.y']:.4f})" for p in resting)
+    assert xy_spread(resting) <= MOTION_M, f"the hand moved on with its link cut: {trace}"
     graph.lab.restore("brain")
     wait_for_motion("motion once the policy's link is back")
     assert sim.alive() and policy.alive()
