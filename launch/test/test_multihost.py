@@ -175,7 +175,7 @@ def test_cutting_the_policy_link_stops_the_hand_and_restoring_it_moves_it_again(
     cut_at = time.time()
     graph.lab.cut("brain")
     still: list[dict] = []
-    while len(still) < 10:  # ten poses in a row, sent after the cut, without motion: the watchdog stopped the hand
+    while len(still) < 10:  # ten poses in a row, received after the cut, without motion: the watchdog stopped the hand
         pose = next_poses(1)[0]
         if pose["t"] > cut_at:
             still = [*still, pose] if not still or xy_spread([still[-1], pose]) < 1e-4 else [pose]
